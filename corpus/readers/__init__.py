@@ -1,0 +1,116 @@
+"""Document readers: the first stage of read -> parse -> chunk -> embed -> index.
+
+``read_file`` reads one file, ``iter_documents`` walks files and folders and
+never stops on a bad file: it yields a ``ReadProblem`` for it and goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from corpus.models import DocumentReadError, RawDocument, ReadProblem
+
+from .docx import read_docx
+from .jsonl import iter_jsonl
+from .pdf import read_pdf
+from .text import read_text
+from .walk import SUPPORTED_SUFFIXES, format_of, walk_files
+
+__all__ = ["SUPPORTED_SUFFIXES", "iter_documents", "read_file"]
+
+log = logging.getLogger(__name__)
+
+
+def read_file(path: Path, root: Path | None = None) -> Iterator[RawDocument]:
+    """The documents of one file (one, or one per record for JSONL).
+
+    ``doc_id`` is the path relative to ``root`` (POSIX slashes), or the file name
+    when ``root`` is None; for JSONL it is each record's id. Raises
+    ``DocumentReadError`` for a file that cannot be read: at once for single
+    documents, while iterating for JSONL. Skipped JSONL lines are reported in
+    the ``warnings`` of the next document (``iter_documents`` reports them as
+    separate ``ReadProblem`` items instead).
+    """
+    path = Path(path)
+    fmt = format_of(path)
+    if fmt is None:
+        raise _unsupported(path)
+    if fmt == "jsonl":
+        return _with_warnings_attached(iter_jsonl(path))
+    return iter([_read_single(path, fmt, _doc_id(path, root))])
+
+
+def iter_documents(paths: Iterable[Path]) -> Iterator[RawDocument | ReadProblem]:
+    """Documents of the given files and folders (folders recursively, in name order).
+
+    A folder is the root for the ``doc_id`` of the files under it; a file given
+    directly gets its own name. Unsupported files come out as warnings,
+    unreadable ones as errors; the walk always goes on.
+    """
+    for path in map(Path, paths):
+        if path.is_dir():
+            for found in walk_files(path):
+                if isinstance(found, ReadProblem):
+                    yield found
+                else:
+                    yield from _read_safely(found, path)
+        elif path.is_file():
+            yield from _read_safely(path, path.parent)
+        else:
+            yield ReadProblem(str(path), "not_found", "Không tìm thấy tệp hoặc thư mục")
+
+
+def _read_safely(path: Path, root: Path) -> Iterator[RawDocument | ReadProblem]:
+    fmt = format_of(path)
+    if fmt is None:
+        problem = _unsupported(path).problem()
+        problem.level = "warning"
+        yield problem
+        return
+    try:
+        if fmt == "jsonl":
+            yield from iter_jsonl(path)
+        else:
+            yield _read_single(path, fmt, _doc_id(path, root))
+    except DocumentReadError as exc:
+        yield exc.problem()
+    except Exception as exc:  # a reader bug on one odd file must not end a long indexing run
+        log.exception("unexpected error reading %s", path)
+        yield ReadProblem(str(path), "internal_error", f"Lỗi không mong đợi khi đọc tệp: {type(exc).__name__}: {exc}")
+
+
+def _read_single(path: Path, fmt: str, doc_id: str) -> RawDocument:
+    if fmt == "pdf":
+        return read_pdf(path, doc_id)
+    if fmt == "docx":
+        return read_docx(path, doc_id)
+    return read_text(path, doc_id, fmt)
+
+
+def _with_warnings_attached(items: Iterator[RawDocument | ReadProblem]) -> Iterator[RawDocument]:
+    pending: list[str] = []
+    for item in items:
+        if isinstance(item, ReadProblem):
+            pending.append(item.message)
+            continue
+        item.warnings.extend(pending)
+        pending = []
+        yield item
+    for message in pending:
+        log.warning("%s", message)
+
+
+def _doc_id(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return path.name
+
+
+def _unsupported(path: Path) -> DocumentReadError:
+    supported = ", ".join(SUPPORTED_SUFFIXES)
+    return DocumentReadError(str(path), "unsupported_type", f"Loại tệp không được hỗ trợ (hỗ trợ: {supported})")

@@ -1,0 +1,260 @@
+"""DOCX files, through python-docx, walking the body in order (paragraphs and tables).
+
+Paragraphs are separated by a blank line, like the text files. List numbers
+are rendered into the text (see ``docx_numbering``), tables become one line
+per row with cells joined by " | ". Headers, footers, footnotes, comments and
+text boxes are not read. Bold is recorded for paragraph runs, not inside tables.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docx
+from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+
+from corpus.models import DocumentReadError, RawDocument
+
+from .docx_numbering import ListLabels
+from .files import empty_file, file_mtime, read_bytes
+from .spans import merge_spans
+
+_HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+# Runs directly in a paragraph or wrapped in hyperlinks, insertions, fields, etc.
+_PARAGRAPH_RUNS = (
+    "./w:r | ./w:hyperlink/w:r | ./w:ins/w:r | ./w:smartTag/w:r | ./w:fldSimple/w:r"
+    " | ./w:sdt/w:sdtContent/w:r | ./w:customXml/w:r"
+)
+_BLOCK_SEPARATOR = "\n\n"
+_CELL_SEPARATOR = " | "
+_MAX_STYLE_DEPTH = 10
+
+
+@dataclass
+class _Builder:
+    """Accumulates blocks of text with their bold spans and heading levels."""
+
+    pieces: list[str] = field(default_factory=list)
+    length: int = 0
+    bold: list[tuple[int, int]] = field(default_factory=list)
+    headings: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def add(self, text: str, bold: Sequence[tuple[int, int]] = (), heading: int | None = None) -> None:
+        if not text.strip():
+            return
+        if self.pieces:
+            self.pieces.append(_BLOCK_SEPARATOR)
+            self.length += len(_BLOCK_SEPARATOR)
+        start = self.length
+        self.pieces.append(text)
+        self.length += len(text)
+        self.bold.extend((start + a, start + b) for a, b in bold)
+        if heading is not None:
+            self.headings.append((start, self.length, heading))
+
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+
+class _DocxWalker:
+    """Turns one document's body into text; holds the per-document caches and list counters."""
+
+    def __init__(self, document: Any):
+        self.document = document
+        self.labels = ListLabels.for_document(document)
+        self.builder = _Builder()
+        self._style_bold: dict[str, bool | None] = {}
+
+    def walk(self) -> _Builder:
+        for block in _blocks(self.document.element.body):
+            if block.tag == qn("w:p"):
+                self._paragraph(block)
+            else:
+                self.builder.add(self._table(block))
+        return self.builder
+
+    def _paragraph(self, p: Any) -> None:
+        paragraph = Paragraph(p, self.document)
+        text, bold = self._paragraph_text(paragraph)
+        self.builder.add(text, bold, _heading_level(paragraph))
+
+    def _paragraph_text(self, paragraph: Paragraph) -> tuple[str, list[tuple[int, int]]]:
+        """The paragraph's text, stripped and prefixed with its list label, and its bold spans."""
+        raw, bold = self._runs(paragraph)
+        # The list counter advances even for an empty item, as Word numbers those too.
+        label = self._label(paragraph)
+        text = raw.strip()
+        shift = -(len(raw) - len(raw.lstrip()))
+        if label and text:
+            text = f"{label} {text}"
+            shift += len(label) + 1
+        shifted = [(max(0, a + shift), min(len(text), b + shift)) for a, b in bold]
+        return text, merge_spans(text, shifted)
+
+    def _runs(self, paragraph: Paragraph) -> tuple[str, list[tuple[int, int]]]:
+        pieces: list[str] = []
+        bold: list[tuple[int, int]] = []
+        length = 0
+        for r in paragraph._p.xpath(_PARAGRAPH_RUNS):
+            # Per-run NFC keeps run offsets exact; a base letter and its mark
+            # split across two runs is too rare to matter.
+            text = unicodedata.normalize("NFC", r.text)
+            if text and self._is_bold(Run(r, paragraph), paragraph):
+                bold.append((length, length + len(text)))
+            pieces.append(text)
+            length += len(text)
+        return "".join(pieces), bold
+
+    def _is_bold(self, run: Run, paragraph: Paragraph) -> bool:
+        if run.bold is not None:
+            return run.bold
+        for style in (run.style, paragraph.style):
+            value = self._style_is_bold(style)
+            if value is not None:
+                return value
+        return False
+
+    def _style_is_bold(self, style: Any) -> bool | None:
+        if style is None:
+            return None
+        key = f"{style.type}:{style.style_id}"
+        if key not in self._style_bold:
+            value = None
+            for _ in range(_MAX_STYLE_DEPTH):
+                if style is None or value is not None:
+                    break
+                value, style = style.font.bold, style.base_style
+            self._style_bold[key] = value
+        return self._style_bold[key]
+
+    def _label(self, paragraph: Paragraph) -> str | None:
+        num_id, ilvl = _numbering(paragraph)
+        if num_id is None or num_id == "0":
+            return None
+        return self.labels.next_label(num_id, ilvl)
+
+    def _table(self, tbl: Any) -> str:
+        rows = []
+        for tr in tbl.xpath("./w:tr"):
+            cells = [self._cell(tc) for tc in tr.xpath("./w:tc | ./w:sdt/w:sdtContent/w:tc")]
+            if any(cells):
+                rows.append(_CELL_SEPARATOR.join(cells).strip())
+        return "\n".join(rows)
+
+    def _cell(self, tc: Any) -> str:
+        if tc.vMerge == "continue":
+            return ""  # a vertically merged cell shows its text once, in the first row
+        texts = []
+        for block in _blocks(tc):
+            if block.tag == qn("w:p"):
+                texts.append(self._paragraph_text(Paragraph(block, self.document))[0])
+            else:
+                texts.append(self._table(block))
+        return " ".join(" ".join(texts).split())
+
+
+def read_docx(path: Path, doc_id: str) -> RawDocument:
+    data = read_bytes(path)
+    if not data:
+        raise empty_file(path)
+    document = _open(path, data)
+    built = _DocxWalker(document).walk()
+    text = built.text()
+    if not text.strip():
+        raise empty_file(path)
+    return RawDocument(
+        doc_id=doc_id,
+        source=str(path),
+        format="docx",
+        text=text,
+        bold=built.bold,
+        headings=built.headings,
+        title=_title(document),
+        mtime=file_mtime(path),
+    )
+
+
+def _open(path: Path, data: bytes) -> Any:
+    try:
+        return docx.Document(io.BytesIO(data))
+    except Exception as exc:  # not a zip, missing parts, wrong content type...
+        raise DocumentReadError(
+            str(path), "corrupt_docx", f"Tệp DOCX bị hỏng hoặc không phải DOCX: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _blocks(container: Any) -> Iterator[Any]:
+    """Paragraphs and tables of a body or cell, in order, looking inside content controls."""
+    for child in container.iterchildren():
+        if child.tag in (qn("w:p"), qn("w:tbl")):
+            yield child
+        elif child.tag in (qn("w:sdt"), qn("w:customXml")):
+            content = child.find(qn("w:sdtContent")) if child.tag == qn("w:sdt") else child
+            if content is not None:
+                yield from _blocks(content)
+
+
+def _heading_level(paragraph: Paragraph) -> int | None:
+    style = paragraph.style
+    for _ in range(_MAX_STYLE_DEPTH):
+        if style is None:
+            break
+        name = style.name or ""
+        if name.lower() == "title":
+            return 1
+        m = _HEADING_STYLE.match(name)
+        if m:
+            return int(m.group(1))
+        style = style.base_style
+    outline = paragraph._p.pPr.find(qn("w:outlineLvl")) if paragraph._p.pPr is not None else None
+    if outline is not None:
+        level = int(outline.get(qn("w:val"), "9"))
+        return level + 1 if level < 9 else None
+    return None
+
+
+def _numbering(paragraph: Paragraph) -> tuple[str | None, int]:
+    """The paragraph's list (numId) and level, from its own properties or its style's."""
+    num_id: str | None = None
+    ilvl: int | None = None
+    sources = [paragraph._p.pPr]
+    style = paragraph.style
+    for _ in range(_MAX_STYLE_DEPTH):
+        if style is None:
+            break
+        sources.append(style.element.pPr)
+        style = style.base_style
+    for ppr in sources:
+        num_pr = ppr.find(qn("w:numPr")) if ppr is not None else None
+        if num_pr is None:
+            continue
+        if num_id is None:
+            num_id = _child_val(num_pr, "w:numId")
+        if ilvl is None:
+            value = _child_val(num_pr, "w:ilvl")
+            ilvl = int(value) if value is not None and value.isdigit() else None
+        if num_id is not None and ilvl is not None:
+            break
+    return num_id, ilvl or 0
+
+
+def _child_val(element: Any, tag: str) -> str | None:
+    child = element.find(qn(tag))
+    return child.get(qn("w:val")) if child is not None else None
+
+
+def _title(document: Any) -> str | None:
+    try:
+        title = document.core_properties.title
+    except Exception:  # a damaged core.xml should not lose the body text
+        return None
+    title = unicodedata.normalize("NFC", title or "").strip()
+    return title or None

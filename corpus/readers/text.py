@@ -1,0 +1,92 @@
+"""Plain text and Markdown files."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from pathlib import Path
+
+from corpus.models import DocumentReadError, RawDocument
+
+from .files import empty_file, file_mtime, read_bytes
+from .markup import strip_markup
+
+# Above this share of control characters a ".txt" is taken for a binary file.
+_MAX_CONTROL_SHARE = 0.05
+_ALLOWED_CONTROLS = "\t\n\v\f\r"
+_CONTROL_BYTES = bytes(b for b in [*range(0x20), 0x7F] if chr(b) not in _ALLOWED_CONTROLS)
+_NON_CONTROL_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+_ENCODING_WARNINGS = {
+    "utf-16": "Tệp mã hóa UTF-16 (không phải UTF-8); đã chuyển sang UTF-8.",
+    "cp1258": ("Tệp không phải UTF-8; đã đọc theo bảng mã Windows-1258 (cp1258). Nên kiểm tra lại dấu tiếng Việt."),
+}
+
+
+def read_text(path: Path, doc_id: str, fmt: str) -> RawDocument:
+    """Read a ``.txt`` (``fmt="txt"``) or ``.md`` (``fmt="md"``) file."""
+    data = read_bytes(path)
+    text, encoding = decode(data, path)
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if _control_share(text) > _MAX_CONTROL_SHARE:
+        raise _binary_error(path)
+    markup = strip_markup(text, markdown_headings=fmt == "md")
+    if not markup.text.strip():
+        raise empty_file(path)
+    warning = _ENCODING_WARNINGS.get(encoding)
+    return RawDocument(
+        doc_id=doc_id,
+        source=str(path),
+        format=fmt,
+        text=markup.text,
+        bold=markup.bold,
+        headings=markup.headings,
+        encoding=encoding,
+        warnings=[warning] if warning else [],
+        mtime=file_mtime(path),
+    )
+
+
+def decode(data: bytes, path: Path) -> tuple[str, str]:
+    """Decode bytes as UTF-8 (BOM stripped), UTF-16 with a BOM, or cp1258, in that order."""
+    if not data.strip():
+        raise empty_file(path)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise _encoding_error(path) from None
+    # UTF-8 and cp1258 text never contains NUL; without a UTF-16 BOM it means binary.
+    if b"\x00" in data or _control_byte_share(data) > _MAX_CONTROL_SHARE:
+        raise _binary_error(path)
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, data = "utf-8-sig", data[len(codecs.BOM_UTF8) :]
+    else:
+        encoding = "utf-8"
+    try:
+        return data.decode("utf-8"), encoding
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1258"), "cp1258"
+    except UnicodeDecodeError:
+        raise _encoding_error(path) from None
+
+
+def _control_byte_share(data: bytes) -> float:
+    # Deleting every non-control byte leaves just the control bytes.
+    return len(data.translate(None, _NON_CONTROL_BYTES)) / len(data)
+
+
+def _control_share(text: str) -> float:
+    return len(_CONTROL_CHARS.findall(text)) / len(text) if text else 0.0
+
+
+def _binary_error(path: Path) -> DocumentReadError:
+    return DocumentReadError(str(path), "binary_file", "Tệp không phải văn bản (có vẻ là tệp nhị phân)")
+
+
+def _encoding_error(path: Path) -> DocumentReadError:
+    return DocumentReadError(str(path), "bad_encoding", "Không đọc được mã hóa ký tự; đã thử UTF-8, UTF-16, cp1258")

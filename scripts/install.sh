@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install vanban and everything it needs into .venv/ at the repository root.
+# Idempotent: a second run with an unchanged pyproject.toml does nothing.
+#   WITH_DEV=1  also install the test dependencies (pytest, ...)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+STAMP="$VENV/.vanban-install"
+want="$(cat pyproject.toml scripts/install.sh | sha256sum | cut -c1-16) dev=${WITH_DEV:-0}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "==> Tạo môi trường ảo $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+    exit 0
+fi
+
+"$VENV/bin/python" -m pip install -q --upgrade pip
+# torch first, pinned to the local CPU build: any other torch requirement
+# would pull several GB of CUDA packages.
+if ! "$VENV/bin/python" -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null; then
+    echo "==> Cài torch==2.13.0 (CPU)"
+    "$VENV/bin/python" -m pip install -q torch==2.13.0
+fi
+extras=""
+[ "${WITH_DEV:-0}" = "1" ] && extras="[dev]"
+echo "==> Cài vanban$extras"
+printf 'torch==2.13.0\n' > "$VENV/constraints.txt"
+"$VENV/bin/python" -m pip install -q -c "$VENV/constraints.txt" -e ".$extras"
+echo "$want" > "$STAMP"

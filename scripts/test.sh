@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install vanban with its test dependencies and run the whole test suite.
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WITH_DEV=1 bash scripts/install.sh
+# The PDF tests draw Vietnamese text with DejaVu Sans (Debian's fonts-dejavu-core).
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ "$(id -u)" = "0" ]; then
+    echo "==> Cài phông DejaVu"
+    (apt-get update -qq && apt-get install -y -qq fonts-dejavu-core) >/dev/null
+fi
+exec .venv/bin/python -m pytest "$@"
