@@ -127,8 +127,11 @@ def chunk_document(
     carried: tuple[int, int] | None = None  # (start, section) of a heading waiting for its text
     drafts: list[tuple[int | None, list[_Piece]]] = []
 
+    closing = doc.closing_span
     for owner, a, b in _segments(doc):
         lines = split_lines(text, a, b)
+        if closing:
+            lines = [ln for ln in lines if not closing[0] <= ln.start < closing[1]]
         if not lines:
             continue
         sec = headings.get(owner) if owner is not None else None

@@ -6,6 +6,8 @@ The codes are how a number like "163/TB-UBND" says what a document is.
 
 from __future__ import annotations
 
+from corpus.vietnamese import fold
+
 # name -> code; a Công văn and a Luật have no type code in their number.
 TYPE_CODES: dict[str, str | None] = {
     "Nghị quyết": "NQ",
@@ -75,3 +77,14 @@ def code_for_type(doc_type: str) -> str | None:
         if name.lower() == wanted:
             return code
     return None
+
+
+_TYPE_LINES_FOLDED = {fold(upper) for upper, _ in TYPE_LINES}
+
+
+def is_type_line(text: str) -> bool:
+    """An upper-case line naming a document type: "QUY CHẾ", "QUYẾT ĐỊNH:"."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters or not all(c.isupper() for c in letters):
+        return False
+    return fold(text).strip().rstrip(":").strip() in _TYPE_LINES_FOLDED

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from corpus.dates import WORDED_DATE, find_dates, iso_date
-from corpus.doctypes import TYPE_LINES, canonical_code, type_for_code
+from corpus.doctypes import TYPE_LINES, canonical_code, is_type_line, type_for_code
 from corpus.lines import Line
 from corpus.models import DocumentMetadata
 from corpus.vietnamese import fold
@@ -36,6 +36,7 @@ STATE_NUMBER = re.compile(
 )
 PARTY_NUMBER = re.compile(r"^(?P<seq>\d+)?\s*-\s*(?P<code>[A-ZĐa-zđ]+)\s*/\s*(?P<org>[\wĐđ.\-]+)")
 PLACE_DATE = re.compile(r"(?P<place>[^\d,;:()]{2,40}?),\s*(?=ngày\b)", re.IGNORECASE)
+AUTHORITY = re.compile(r"^(UY BAN NHAN DAN|UBND|HOI DONG NHAN DAN|CHU TICH|BO TRUONG|GIAM DOC|BAN THUONG VU)\b")
 EVENT_OPENING = re.compile(
     r"^(?:(?:Hôm nay|Vào|Sáng|Chiều|Tối|Trong)\s*,?\s*(?:các\s+)?)?ngày\s*(?=\d)", re.IGNORECASE
 )
@@ -86,6 +87,10 @@ class HeaderResult:
     metadata: DocumentMetadata
     body_start: int  # offset where the body begins (after the subject)
     body_end: int  # offset where the closing block (recipients, signature) begins
+    # A closing block inside the body (an attachment follows it), and spans where
+    # no heading is to be recognised (the attachment's title lines).
+    closing_span: tuple[int, int] | None = None
+    plain_spans: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _fold_upper(text: str) -> str:
@@ -336,8 +341,12 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
                 if subject_parts and meta.subject is None:
                     meta.subject = " ".join(p.text for p in subject_parts)
                 body_start_idx = j
-                # Skip a separator line under the subject.
-                while body_start_idx < len(lines) and SEPARATOR.match(lines[body_start_idx].text):
+                # Skip a separator under the subject, and the authority line of a
+                # decision ("ỦY BAN NHÂN DÂN HUYỆN SÔNG MÂY" above its "Căn cứ …").
+                while body_start_idx < len(lines) and (
+                    SEPARATOR.match(lines[body_start_idx].text) or AUTHORITY.match(_fold_upper(lines[body_start_idx].text))
+                    and _is_upper(lines[body_start_idx].text)
+                ):
                     body_start_idx += 1
                 break
             if number_rest is None and meta.place is None:
@@ -366,10 +375,19 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
         body_start_idx = 0  # no administrative header at all (e.g. a legal article)
 
     # ---- bottom: recipients and signature ----
-    closing_idx, recipients, title_lines, name = _parse_closing(lines, body_start_idx)
-    meta.recipients = recipients
-    meta.signer_title = " ".join(title_lines) or None
-    meta.signer_name = name
+    closing = _parse_closing(lines, body_start_idx)
+    meta.recipients = closing.recipients
+    meta.signer_title = " ".join(closing.titles) or None
+    meta.signer_name = closing.name
+    closing_idx = closing.start
+    closing_span: tuple[int, int] | None = None
+    plain: list[tuple[int, int]] = []
+    if closing.end < len(lines):
+        # An attachment follows the closing block: it is body, and its own title
+        # lines ("QUY CHẾ" / its subject / "(Ban hành kèm theo …)") are not headings.
+        closing_span = (lines[closing.start].start, lines[closing.end - 1].end)
+        plain = _attachment_title(lines, closing.end)
+        closing_idx = len(lines)
 
     body_start = lines[body_start_idx].start if body_start_idx < len(lines) else len(text)
     body_end = lines[closing_idx].start if closing_idx < len(lines) else lines[-1].end
@@ -392,8 +410,30 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
                 issuer = f"{issuer} {name_}"
         meta.issuer = issuer
 
-    meta.event_date = _event_date(meta.subject, lines[body_start_idx: body_start_idx + 2])
-    return HeaderResult(meta, body_start, body_end)
+    opening_idx = body_start_idx
+    if opening_idx < len(lines) and lines[opening_idx].text.startswith("Kính gửi"):
+        # A letter's addressees come before its opening paragraph.
+        opening_idx += 1
+        while opening_idx < len(lines) and BULLET.match(lines[opening_idx].text):
+            opening_idx += 1
+    meta.event_date = _event_date(meta.subject, lines[opening_idx: opening_idx + 2])
+    return HeaderResult(meta, body_start, body_end, closing_span, plain)
+
+
+def _attachment_title(lines: list[Line], first: int) -> list[tuple[int, int]]:
+    """Spans of an attachment's title block: its type line and the lines under it
+    up to the first blank-separated paragraph that is not part of the title."""
+    if first >= len(lines) or not is_type_line(lines[first].text):
+        return []
+    end = first + 1
+    while end < len(lines) and end - first <= 3:
+        t = lines[end].text
+        if len(t.split()) > 40 or re.match(r"^(Chương|Điều|Phần|Mục)\s|^[IVX]+\.|^\d+\.", t):
+            break
+        end += 1
+    return [(lines[first].start, lines[end - 1].end)]
+
+
 
 
 def _event_date(subject: str | None, opening: list[Line]) -> str | None:
@@ -413,38 +453,64 @@ def _event_date(subject: str | None, opening: list[Line]) -> str | None:
     return None
 
 
-def _parse_closing(lines: list[Line], body_start_idx: int) -> tuple[int, list[str] | None, list[str], str | None]:
-    """Find the closing block; returns (index of its first line, recipients, title lines, name)."""
-    n = len(lines)
-    rec_idx = None
-    for i in range(n - 1, body_start_idx - 1, -1):
-        if RECIPIENTS_LINE.match(lines[i].text):
-            rec_idx = i
-            break
-        if n - i > 40:
-            break
+@dataclass
+class Closing:
+    start: int  # index of the first line of the closing block
+    end: int  # index after its last line
+    recipients: list[str] | None
+    titles: list[str]
+    name: str | None
 
-    recipients: list[str] | None = None
-    rec_lines: set[int] = set()
-    if rec_idx is not None:
-        rec_lines.add(rec_idx)
-        items: list[str] = []
-        first = RECIPIENTS_LINE.match(lines[rec_idx].text).group("rest").strip()
-        if first:
-            items.extend(x for x in re.split(r"\s*(?:^|;)\s*-\s*", first) if x)
-        j = rec_idx + 1
-        while j < n:
-            t = lines[j].text
-            if BULLET.match(t) and not _is_title(t):
-                items.append(BULLET.sub("", t))
-                rec_lines.add(j)
-            elif items and not lines[j].blank_before and not _is_title(t) and not _looks_like_name(t):
-                items[-1] = f"{items[-1]} {t}"  # a recipient wrapped onto the next line
-                rec_lines.add(j)
-            else:
-                break
-            j += 1
-        recipients = [re.sub(r"[;,.]+$", "", x).strip() for x in items if x.strip()]
+
+def _recipients(lines: list[Line], rec_idx: int) -> tuple[list[str], set[int]]:
+    """The "Nơi nhận" list starting at line ``rec_idx``, and the lines it occupies."""
+    n = len(lines)
+    used = {rec_idx}
+    items: list[str] = []
+    first = RECIPIENTS_LINE.match(lines[rec_idx].text).group("rest").strip()
+    if first:
+        items.extend(x for x in re.split(r"\s*(?:^|;)\s*-\s*", first) if x)
+    j = rec_idx + 1
+    while j < n:
+        t = lines[j].text
+        if BULLET.match(t) and not _is_title(t):
+            items.append(BULLET.sub("", t))
+        elif (
+            items
+            and not lines[j].blank_before
+            and not items[-1].rstrip().endswith((";", "."))
+            and not _looks_like_name(t)
+        ):
+            items[-1] = f"{items[-1]} {t}"  # a recipient wrapped onto the next line
+        else:
+            break
+        used.add(j)
+        j += 1
+    return [re.sub(r"[;,.]+$", "", x).strip() for x in items if x.strip()], used
+
+
+def _signature_line(t: str) -> str | None:
+    """What a line of a signature block is: "noise", "name", "title", or None."""
+    if SIGNATURE_NOISE.match(t) or SEPARATOR.match(t):
+        return "noise"
+    if _looks_like_name(t):
+        return "name"
+    if _is_title(t) and len(t.split()) <= 12:
+        return "title"
+    return None
+
+
+def _parse_closing(lines: list[Line], body_start_idx: int) -> Closing:
+    """Find the closing block: recipients and signature, in either order.
+
+    It is normally at the end of the document. A decision that carries its
+    regulation after the signature ("QUY CHẾ … ban hành kèm theo") has it in the
+    middle; then the text after it is body too."""
+    n = len(lines)
+    rec_idx = next(
+        (i for i in range(n - 1, body_start_idx - 1, -1) if RECIPIENTS_LINE.match(lines[i].text)), None
+    )
+    recipients, rec_lines = _recipients(lines, rec_idx) if rec_idx is not None else (None, set())
 
     # Walk back from the end over everything that belongs to the closing block.
     start = n
@@ -453,17 +519,38 @@ def _parse_closing(lines: list[Line], body_start_idx: int) -> tuple[int, list[st
     i = n - 1
     while i >= body_start_idx:
         t = lines[i].text
-        if i in rec_lines:
-            pass
-        elif SIGNATURE_NOISE.match(t) or SEPARATOR.match(t):
-            pass
-        elif name is None and _looks_like_name(t) and not titles:
-            name = t
-        elif _is_title(t) and len(t.split()) <= 12:
-            titles.append((i, t))
-        else:
+        kind = "recipients" if i in rec_lines else _signature_line(t)
+        if kind == "name" and (name is not None or titles):
+            kind = "title" if _is_title(t) else None
+        if kind is None:
             break
+        if kind == "name":
+            name = t
+        elif kind == "title":
+            titles.append((i, t))
         start = i
         i -= 1
-    titles.sort()
-    return start, recipients, [t for _, t in titles], name
+    if rec_idx is None or start <= rec_idx:
+        titles.sort()
+        return Closing(start, n, recipients, [t for _, t in titles], name)
+
+    # The recipients sit in the middle: the closing block spans them and the
+    # signature lines right before and after them.
+    titles, name = [], None
+    first = rec_idx
+    while first - 1 >= body_start_idx and _signature_line(lines[first - 1].text):
+        first -= 1
+    last = max(rec_lines) + 1
+    while last < n and name is None and _signature_line(lines[last].text):
+        last += 1
+        if _signature_line(lines[last - 1].text) == "name":
+            name = lines[last - 1].text
+    for j in range(first, last):
+        if j in rec_lines:
+            continue
+        kind = _signature_line(lines[j].text)
+        if kind == "name" and name is None:
+            name = lines[j].text
+        elif kind == "title" and lines[j].text != name:
+            titles.append((j, lines[j].text))
+    return Closing(first, last, recipients, [t for _, t in sorted(titles)], name)

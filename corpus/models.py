@@ -125,6 +125,9 @@ class ParsedDocument:
     metadata: DocumentMetadata
     sections: list[Section]  # in document order; tree via parent/children ids
     body_span: tuple[int, int]  # the part between the header and the closing block
+    # A closing block inside the body (a decision followed by the regulation it
+    # issues): not part of any section or passage.
+    closing_span: tuple[int, int] | None = None
 
 
 @dataclass

@@ -35,8 +35,15 @@ def parse_document(raw: RawDocument) -> ParsedDocument:
     meta = header.metadata
     if raw.extra or raw.title:
         _apply_export_fields(meta, raw)
-    sections = build_sections(raw, lines, header.body_start, header.body_end)
-    return ParsedDocument(raw=raw, metadata=meta, sections=sections, body_span=(header.body_start, header.body_end))
+    skip = [header.closing_span] if header.closing_span else []
+    sections = build_sections(raw, lines, header.body_start, header.body_end, skip=skip, plain=header.plain_spans)
+    return ParsedDocument(
+        raw=raw,
+        metadata=meta,
+        sections=sections,
+        body_span=(header.body_start, header.body_end),
+        closing_span=header.closing_span,
+    )
 
 
 def _apply_export_fields(meta: DocumentMetadata, raw: RawDocument) -> None:

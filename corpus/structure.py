@@ -17,6 +17,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
+from corpus.doctypes import is_type_line
 from corpus.lines import Line
 from corpus.models import RawDocument, Section
 
@@ -190,8 +191,24 @@ def footnote_label(text: str) -> str | None:
     return m.group(0).strip().translate(SUPERSCRIPT).strip("()[]")
 
 
-def build_sections(raw: RawDocument, lines: list[Line], body_start: int, body_end: int) -> list[Section]:
-    """Sections of the body ``[body_start, body_end)`` in document order."""
+def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def build_sections(
+    raw: RawDocument,
+    lines: list[Line],
+    body_start: int,
+    body_end: int,
+    skip: list[tuple[int, int]] = (),  # type: ignore[assignment]
+    plain: list[tuple[int, int]] = (),  # type: ignore[assignment]
+) -> list[Section]:
+    """Sections of the body ``[body_start, body_end)`` in document order.
+
+    Lines in ``skip`` (a closing block inside the body) belong to no section and
+    close every open one; lines in ``plain`` are text even if they look like headings."""
+    skip = list(skip)
+    plain = list(plain)
     body = [ln for ln in lines if body_start <= ln.start < body_end]
     bold = BoldIndex(raw.bold)
     styled = {(s, e): level for s, e, level in raw.headings}
@@ -229,6 +246,11 @@ def build_sections(raw: RawDocument, lines: list[Line], body_start: int, body_en
             skip_next = False
             continue
         nxt = body[i + 1] if i + 1 < len(body) else None
+        if _inside(line.start, skip):
+            close(-1, line.start)
+            continue
+        if _inside(line.start, plain) or is_type_line(BULLET.sub("", line.text)):
+            continue
         fn = footnote_label(line.text)
         if fn:
             add("footnote", fn, f"Chú thích ({fn})", line, None)
