@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 from corpus.chunker import ChunkSettings  # noqa: E402
 from corpus.models import ReadProblem  # noqa: E402
 from corpus.pipeline import parse_paths  # noqa: E402
-from search_api.cli import token_counter  # noqa: E402
+from search_api.services import token_counter  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 
 DEFAULT = REPO.parent / "shared" / "corpus" / "phapdien" / "phapdien_articles.jsonl"

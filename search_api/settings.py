@@ -26,6 +26,12 @@ class Settings:
     data_dir: Path | None = None  # where indexes live; default: home / "data"
     chunk_max_tokens: int = 320
     chunk_min_tokens: int = 40
+    model_dtype: str = "auto"  # "auto" (bf16 where the CPU has it), "float32", "bfloat16"
+    # torch threads; None = all CPUs. A server sharing the machine is steadier on 1.
+    index_threads: int | None = None
+    query_threads: int | None = 1
+    vector_kind: str = "auto"  # "auto", "flat", "hnsw"
+    hnsw_threshold: int = 200_000
 
     @property
     def model_dir(self) -> Path:
@@ -42,7 +48,11 @@ class Settings:
         values: dict[str, object] = {"home": _default_home(env)}
         if env.get("VANBAN_DATA_DIR"):
             values["data_dir"] = Path(env["VANBAN_DATA_DIR"]).expanduser()
-        for name in ("chunk_max_tokens", "chunk_min_tokens"):
+        for name in ("model_dtype", "vector_kind"):
+            key = f"VANBAN_{name.upper()}"
+            if env.get(key):
+                values[name] = env[key]
+        for name in ("chunk_max_tokens", "chunk_min_tokens", "index_threads", "query_threads", "hnsw_threshold"):
             key = f"VANBAN_{name.upper()}"
             if env.get(key):
                 try:

@@ -18,7 +18,7 @@ from .pdf import read_pdf
 from .text import read_text
 from .walk import SUPPORTED_SUFFIXES, format_of, walk_files
 
-__all__ = ["SUPPORTED_SUFFIXES", "iter_documents", "read_file"]
+__all__ = ["SUPPORTED_SUFFIXES", "format_of", "iter_documents", "iter_files", "read_file", "read_path"]
 
 log = logging.getLogger(__name__)
 
@@ -42,27 +42,37 @@ def read_file(path: Path, root: Path | None = None) -> Iterator[RawDocument]:
     return iter([_read_single(path, fmt, _doc_id(path, root))])
 
 
-def iter_documents(paths: Iterable[Path]) -> Iterator[RawDocument | ReadProblem]:
-    """Documents of the given files and folders (folders recursively, in name order).
+def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Path] | ReadProblem]:
+    """(file, root) for every file under the given files and folders, in name order.
 
     A folder is the root for the ``doc_id`` of the files under it; a file given
-    directly gets its own name. Unsupported files come out as warnings,
-    unreadable ones as errors; the walk always goes on.
+    directly is its own parent's. Missing paths come out as problems.
     """
     for path in map(Path, paths):
         if path.is_dir():
             for found in walk_files(path):
-                if isinstance(found, ReadProblem):
-                    yield found
-                else:
-                    yield from _read_safely(found, path)
+                yield found if isinstance(found, ReadProblem) else (found, path)
         elif path.is_file():
-            yield from _read_safely(path, path.parent)
+            yield path, path.parent
         else:
             yield ReadProblem(str(path), "not_found", "Không tìm thấy tệp hoặc thư mục")
 
 
-def _read_safely(path: Path, root: Path) -> Iterator[RawDocument | ReadProblem]:
+def iter_documents(paths: Iterable[Path]) -> Iterator[RawDocument | ReadProblem]:
+    """Documents of the given files and folders (folders recursively, in name order).
+
+    Unsupported files come out as warnings, unreadable ones as errors; the walk
+    always goes on.
+    """
+    for found in iter_files(paths):
+        if isinstance(found, ReadProblem):
+            yield found
+        else:
+            yield from read_path(*found)
+
+
+def read_path(path: Path, root: Path) -> Iterator[RawDocument | ReadProblem]:
+    """The documents of one file, or the problem that stopped it; never raises."""
     fmt = format_of(path)
     if fmt is None:
         problem = _unsupported(path).problem()

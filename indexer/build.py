@@ -1,0 +1,334 @@
+"""Incremental indexing: files -> chunk store + vector index + lexical index, in one snapshot.
+
+An unchanged file (same size and modification time) is not read again. A
+changed file replaces its documents; a passage whose embedding text has been
+embedded before (in this or any document) reuses its vector. ``prune`` drops
+documents whose file is gone. Everything happens in a new snapshot published
+only at the end, so an interrupted run changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Protocol, Sequence
+
+import numpy as np
+
+from corpus.chunker import ChunkSettings, TokenCounter, embedding_text
+from corpus.models import Chunk, ParsedDocument, ReadProblem
+from corpus.pipeline import process
+from corpus.readers import iter_files, read_path
+from indexer.lexical import LexicalDoc, LexicalIndex
+from indexer.snapshot import Snapshot, SnapshotDir
+from indexer.store import ChunkStore, FileState
+from indexer.vectors import VectorIndex, VectorSettings
+from indexer.vocabulary import Vocabulary
+
+
+class PassageEncoder(Protocol):
+    @property
+    def dim(self) -> int: ...
+
+    def encode_passages(self, passages: Sequence[str], show_progress: bool = False) -> np.ndarray: ...
+
+    def model_info(self) -> dict: ...
+
+
+class ModelMismatchError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    chunking: ChunkSettings = ChunkSettings()
+    vectors: VectorSettings = VectorSettings()
+    flush_chunks: int = 512  # passages embedded per model call; bounds memory on large corpora
+
+
+@dataclass
+class IndexReport:
+    files_seen: int = 0
+    files_unchanged: int = 0
+    files_read: int = 0
+    documents_indexed: int = 0
+    documents_removed: int = 0
+    chunks_indexed: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    chunks_removed: int = 0
+    problems: list[ReadProblem] = field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    snapshot: str | None = None
+    changed: bool = False
+    totals: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Pending:
+    parsed: ParsedDocument
+    chunks: list[Chunk]
+    texts: list[str]
+    hashes: list[str]
+    source: str
+
+
+def embed_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def passage_context(parsed: ParsedDocument) -> str | None:
+    """Document-level context put before a passage's heading path when embedding:
+    a JSONL record's title (an article's name), which the text itself lacks."""
+    return parsed.raw.title if parsed.raw.format == "jsonl" and parsed.raw.title else None
+
+
+def lexical_context(parsed: ParsedDocument, chunk: Chunk) -> str:
+    meta = parsed.metadata
+    parts = [parsed.raw.title or "", meta.subject or "", " ".join(chunk.heading_path)]
+    return " \n".join(p for p in parts if p)
+
+
+class Indexer:
+    def __init__(
+        self,
+        data_dir: Path,
+        encoder: PassageEncoder,
+        count_tokens: TokenCounter,
+        settings: IndexSettings = IndexSettings(),
+        progress: Callable[[str], None] | None = None,
+    ):
+        self.snapshots = SnapshotDir(data_dir)
+        self.encoder = encoder
+        self.count_tokens = count_tokens
+        self.settings = settings
+        self.progress = progress or (lambda message: None)
+
+    def run(self, paths: Iterable[Path], prune: bool = False, rebuild: bool = False) -> IndexReport:
+        paths = [Path(p) for p in paths]
+        report = IndexReport()
+        started = time.perf_counter()
+        with self.snapshots.lock():
+            snap = self.snapshots.begin(clone=not rebuild)
+            try:
+                self._run_in(snap, paths, prune, report)
+                report.seconds = time.perf_counter() - started
+                if report.changed or self.snapshots.current() is None:
+                    published = self.snapshots.publish(snap, self._manifest(report))
+                    report.snapshot = published.name
+                    report.changed = True
+                else:
+                    self.snapshots.abandon(snap)
+                    current = self.snapshots.current()
+                    report.snapshot = current.name if current else None
+            except BaseException:
+                self.snapshots.abandon(snap)
+                raise
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # -- the work inside one snapshot ---------------------------------------
+
+    def _run_in(self, snap: Snapshot, paths: list[Path], prune: bool, report: IndexReport) -> None:
+        store = ChunkStore(snap.store)
+        lexical = LexicalIndex(snap.lexical)
+        try:
+            self._check_model(store)
+            vectors = VectorIndex.load(snap.vectors) if snap.vectors.exists() else None
+            added_ids: list[int] = []
+            added_vecs: list[np.ndarray] = []
+            removed_ids: list[int] = []
+            pending: list[_Pending] = []
+
+            def flush() -> None:
+                if pending:
+                    ids, vecs, gone = self._flush(pending, store, lexical, report)
+                    added_ids.extend(ids)
+                    added_vecs.append(vecs)
+                    removed_ids.extend(gone)
+                    pending.clear()
+
+            for found in iter_files(paths):
+                if isinstance(found, ReadProblem):
+                    report.problems.append(found)
+                    continue
+                path, root = found
+                report.files_seen += 1
+                source = str(path.resolve())
+                try:
+                    st = path.stat()
+                except OSError as exc:
+                    report.problems.append(ReadProblem(str(path), "unreadable_file", f"Không đọc được tệp: {exc}"))
+                    continue
+                state = store.file_state(source)
+                if state and state.mtime == st.st_mtime and state.size == st.st_size:
+                    report.files_unchanged += 1
+                    continue
+                report.files_read += 1
+                before = set(store.doc_ids_from_source(source))
+                seen: set[str] = set()
+                read_ok = False
+                for item in read_path(path, root):
+                    if isinstance(item, ReadProblem):
+                        report.problems.append(item)
+                        continue
+                    read_ok = True
+                    try:
+                        done = process(item, self.count_tokens, self.settings.chunking)
+                    except Exception as exc:  # a parser bug must not end a long indexing run
+                        report.problems.append(
+                            ReadProblem(source, "parse_failed", f"Không phân tích được {item.doc_id}: {type(exc).__name__}: {exc}")
+                        )
+                        continue
+                    doc_id = item.doc_id
+                    if doc_id in seen:
+                        report.problems.append(
+                            ReadProblem(source, "duplicate_id", f"Mã văn bản {doc_id} lặp lại; bản sau được bỏ qua", "warning")
+                        )
+                        continue
+                    other = store.source_of(doc_id)
+                    if other is not None and other != source:
+                        report.problems.append(
+                            ReadProblem(source, "doc_id_replaced", f"Mã văn bản {doc_id} đã có từ tệp {other}; bản mới thay thế", "warning")
+                        )
+                    seen.add(doc_id)
+                    context = passage_context(done.parsed)
+                    texts = [embedding_text(c, context) for c in done.chunks]
+                    pending.append(_Pending(done.parsed, done.chunks, texts, [embed_hash(t) for t in texts], source))
+                    if sum(len(p.chunks) for p in pending) >= self.settings.flush_chunks:
+                        flush()
+                if not read_ok:
+                    # The file is unreadable now: what was indexed from it stays searchable.
+                    continue
+                flush()
+                for doc_id in before - seen:
+                    removed_ids.extend(self._remove(doc_id, store, lexical, report))
+                store.record_file(FileState(source, str(root.resolve()), st.st_mtime, st.st_size))
+                report.changed = True
+            flush()
+
+            if prune:
+                for root in paths:
+                    if not root.is_dir():
+                        continue
+                    for source in store.files_under(str(root.resolve())):
+                        if not Path(source).exists():
+                            for doc_id in store.doc_ids_from_source(source):
+                                removed_ids.extend(self._remove(doc_id, store, lexical, report))
+                            store.forget_file(source)
+                            report.changed = True
+
+            if report.changed or vectors is None:
+                vectors = self._update_vectors(store, vectors, added_ids, added_vecs, removed_ids)
+                vectors.save(snap.vectors)
+                lexical.commit()
+                store.set_meta("model", json.dumps(self._model_key(), ensure_ascii=False))
+                store.set_meta("updated_at", str(time.time()))
+                store.commit()
+                Vocabulary.build(store.iter_texts()).save(snap.vocabulary)
+            report.totals = store.counts()
+        finally:
+            lexical.close()
+            store.close()
+
+    def _flush(
+        self, pending: list[_Pending], store: ChunkStore, lexical: LexicalIndex, report: IndexReport
+    ) -> tuple[list[int], np.ndarray, list[int]]:
+        hashes = [h for p in pending for h in p.hashes]
+        known = store.vectors_for_hashes(hashes)
+        todo: dict[str, str] = {}
+        for p in pending:
+            for h, t in zip(p.hashes, p.texts):
+                if h not in known:
+                    todo.setdefault(h, t)
+        if todo:
+            t0 = time.perf_counter()
+            fresh = self.encoder.encode_passages(list(todo.values()))
+            report.embed_seconds += time.perf_counter() - t0
+            known.update(zip(todo.keys(), fresh))
+        report.chunks_embedded += len(todo)
+        report.chunks_reused += len(hashes) - len(todo)
+
+        ids: list[int] = []
+        vecs: list[np.ndarray] = []
+        removed: list[int] = []
+        for p in pending:
+            doc_id = p.parsed.raw.doc_id
+            gone = store.delete_document(doc_id)
+            if gone:
+                lexical.delete_doc(doc_id)
+                removed.extend(gone)
+            matrix = np.stack([known[h] for h in p.hashes]) if p.hashes else np.zeros((0, self.encoder.dim), np.float32)
+            chunk_ids = store.add_document(p.parsed, p.chunks, p.hashes, matrix, p.source)
+            lexical.add(
+                LexicalDoc(cid, doc_id, c.text, lexical_context(p.parsed, c)) for cid, c in zip(chunk_ids, p.chunks)
+            )
+            ids.extend(chunk_ids)
+            vecs.append(matrix)
+            report.documents_indexed += 1
+            report.chunks_indexed += len(chunk_ids)
+        self.progress(
+            f"đã lập chỉ mục {report.documents_indexed} văn bản, {report.chunks_indexed} đoạn "
+            f"({report.chunks_embedded} đoạn nhúng mới)"
+        )
+        all_vecs = np.concatenate(vecs) if vecs else np.zeros((0, self.encoder.dim), np.float32)
+        return ids, all_vecs, removed
+
+    def _remove(self, doc_id: str, store: ChunkStore, lexical: LexicalIndex, report: IndexReport) -> list[int]:
+        gone = store.delete_document(doc_id)
+        lexical.delete_doc(doc_id)
+        report.documents_removed += 1
+        report.chunks_removed += len(gone)
+        return gone
+
+    def _update_vectors(
+        self,
+        store: ChunkStore,
+        vectors: VectorIndex | None,
+        added_ids: list[int],
+        added_vecs: list[np.ndarray],
+        removed_ids: list[int],
+    ) -> VectorIndex:
+        dim = self.encoder.dim
+        total = store.counts()["chunks"]
+        wanted = self.settings.vectors.choose(total)
+        if vectors is None or vectors.kind != wanted or (removed_ids and not vectors.supports_remove):
+            ids, mat = store.all_vectors()
+            return VectorIndex.build(ids, mat if len(ids) else np.zeros((0, dim), np.float32), dim, self.settings.vectors)
+        vectors.remove(removed_ids)
+        if added_ids:
+            vectors.add(np.asarray(added_ids, dtype=np.int64), np.concatenate(added_vecs))
+        return vectors
+
+    def _model_key(self) -> dict:
+        info = self.encoder.model_info()
+        return {"name": info.get("name"), "dim": self.encoder.dim, "source_sha256": info.get("source_sha256")}
+
+    def _check_model(self, store: ChunkStore) -> None:
+        stored = store.get_meta("model")
+        if stored is None:
+            return
+        if json.loads(stored) != self._model_key():
+            raise ModelMismatchError(
+                "Chỉ mục được tạo bằng một mô hình nhúng khác; chạy lại với --rebuild để lập chỉ mục lại từ đầu"
+            )
+
+    def _manifest(self, report: IndexReport) -> dict:
+        return {
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "model": self._model_key(),
+            "totals": report.totals,
+            "last_run": {
+                "files_read": report.files_read,
+                "documents_indexed": report.documents_indexed,
+                "documents_removed": report.documents_removed,
+                "chunks_embedded": report.chunks_embedded,
+                "chunks_reused": report.chunks_reused,
+                "problems": len(report.problems),
+                "seconds": round(report.seconds, 2),
+            },
+        }

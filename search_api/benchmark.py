@@ -1,0 +1,62 @@
+"""End-to-end retrieval runs shared by ``vanban eval`` and the benchmark scripts."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+from search_api.evaluate import beir_metrics, dedupe_docs, load_beir, percentiles
+from search_api.settings import Settings
+
+METRICS = ["recall@1", "recall@5", "recall@10", "recall@100", "mrr@10", "ndcg@10"]
+
+
+def index_corpus(paths: list[Path], data_dir: Path, settings: Settings, progress: Callable[[str], None] | None = None):
+    """Index ``paths`` into ``data_dir`` (incrementally: a second run re-embeds nothing)."""
+    from indexer.build import Indexer
+    from search_api.services import embedder, index_settings, token_counter
+
+    encoder = embedder(settings, settings.index_threads)
+    indexer = Indexer(data_dir, encoder, token_counter(settings), index_settings(settings), progress)
+    return indexer.run(paths)
+
+
+def run_beir(
+    folder: Path,
+    data_dir: Path,
+    settings: Settings,
+    queries_file: str = "queries.jsonl",
+    modes: list[str] = ("lexical", "dense", "hybrid"),  # type: ignore[assignment]
+    progress: Callable[[str], None] | None = None,
+    searcher_factory=None,
+) -> dict:
+    from indexer.snapshot import SnapshotDir
+    from search_api.retrieval import Searcher
+    from search_api.services import embedder
+
+    data = load_beir(folder, queries_file)
+    report = index_corpus([data.corpus], data_dir, settings, progress)
+    snap = SnapshotDir(data_dir).require_current()
+    encoder = embedder(settings, settings.query_threads) if any(m != "lexical" for m in modes) else None
+    searcher = searcher_factory(snap, encoder) if searcher_factory else Searcher(snap, encoder)
+    out = {
+        "dataset": folder.name,
+        "queries_file": queries_file,
+        "queries": len(data.queries),
+        "metric_names": METRICS,
+        "index": {"chunks": report.totals.get("chunks"), "documents": report.totals.get("documents"),
+                  "seconds": round(report.seconds, 1), "chunks_embedded": report.chunks_embedded},
+        "modes": {},
+    }
+    for mode in modes:
+        run: dict[str, list[str]] = {}
+        latencies: list[float] = []
+        for qid, text in data.queries.items():
+            t = time.perf_counter()
+            response = searcher.search(text, k=200, mode=mode, highlights=False)
+            latencies.append((time.perf_counter() - t) * 1000)
+            run[qid] = dedupe_docs(r.doc_id for r in response.results)
+        out["modes"][mode] = {"metrics": beir_metrics(run, data.qrels), "latency_ms": percentiles(latencies)}
+    searcher.close()
+    return out

@@ -1,0 +1,253 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (tantivy) results fused, cited and highlighted.
+
+Fusion is weighted reciprocal rank fusion. The weights depend on the query in
+hand: multilingual-e5-small loses almost all its quality on Vietnamese typed
+without diacritics, so for such a query the dense side embeds the query with
+its diacritics restored from the corpus's own vocabulary when that is
+possible, and otherwise counts for little.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from corpus.vietnamese import has_diacritics, nfc, syllables
+from indexer.lexical import LexicalIndex
+from indexer.snapshot import Snapshot
+from indexer.store import ChunkRecord, ChunkStore, Filters
+from indexer.vectors import VectorIndex
+from indexer.vocabulary import Vocabulary
+from search_api.highlight import highlight_spans
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+class QueryEncoder(Protocol):
+    def encode_queries(self, queries: Sequence[str]) -> np.ndarray: ...
+
+
+class QueryError(ValueError):
+    """A query that cannot be answered as given; the message is for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    candidates: int = 100  # taken from each side before fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    # Dense weight for a query typed without diacritics whose diacritics could not be restored.
+    dense_weight_unaccented: float = 0.2
+    max_query_chars: int = 1000
+    max_k: int = 200
+
+
+@dataclass
+class Citation:
+    number: str | None
+    doc_type: str | None
+    issuer: str | None
+    issued_date: str | None
+    subject: str | None
+    heading_path: list[str]
+    pages: list[int] | None
+    char_span: list[int]
+    event_date: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class SearchResult:
+    doc_id: str
+    chunk_id: int
+    score: float
+    text: str
+    citation: Citation
+    highlights: list[list[int]]
+    ranks: dict[str, int | None] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    mode: str
+    results: list[SearchResult]
+    total: int  # fused candidates that passed the filters
+    timings_ms: dict[str, float]
+    dense_query: str | None = None  # the text the dense side embedded, when it differs
+
+
+def citation_of(rec: ChunkRecord) -> Citation:
+    return Citation(
+        number=rec.number,
+        doc_type=rec.doc_type,
+        issuer=rec.issuer,
+        issued_date=rec.issued_date,
+        subject=rec.subject,
+        heading_path=rec.heading_path,
+        pages=list(rec.pages) if rec.pages else None,
+        char_span=list(rec.char_span),
+        event_date=rec.event_date,
+        title=rec.title,
+    )
+
+
+def clean_query(query: str, limit: int) -> str:
+    """NFC, control characters out, white space collapsed; errors for empty or huge queries."""
+    if query is None:
+        raise QueryError("empty_query", "Câu truy vấn trống")
+    if len(query) > limit:
+        raise QueryError("query_too_long", f"Câu truy vấn dài quá {limit} ký tự")
+    text = "".join(ch if ch.isprintable() else " " for ch in nfc(query))
+    text = " ".join(text.split())
+    if not text:
+        raise QueryError("empty_query", "Câu truy vấn trống")
+    return text
+
+
+class Searcher:
+    """Answers queries from one published snapshot (read-only)."""
+
+    def __init__(self, snapshot: Snapshot, encoder: QueryEncoder | None, settings: RetrievalSettings = RetrievalSettings()):
+        self.snapshot = snapshot
+        self.store = ChunkStore(snapshot.store, readonly=True)
+        self.vectors = VectorIndex.load(snapshot.vectors)
+        self.lexical = LexicalIndex(snapshot.lexical)
+        self.encoder = encoder
+        self.settings = settings
+        # Diacritic restoration for unaccented queries, from the snapshot's vocabulary.
+        self.restorer = Vocabulary.load(snapshot.vocabulary) if snapshot.vocabulary.exists() else None
+
+    def close(self) -> None:
+        self.store.close()
+
+    def search(
+        self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid", highlights: bool = True
+    ) -> SearchResponse:
+        s = self.settings
+        if mode not in MODES:
+            raise QueryError("bad_mode", f"Chế độ tìm kiếm không hợp lệ: {mode} (chọn một trong {', '.join(MODES)})")
+        if not 1 <= k <= s.max_k:
+            raise QueryError("bad_k", f"k phải từ 1 đến {s.max_k}")
+        text = clean_query(query, s.max_query_chars)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        allowed = None
+        if filters is not None and not filters.is_empty():
+            allowed = self.store.filter_chunk_ids(filters)
+        timings["filter"] = _ms(t0)
+
+        want = max(s.candidates, k)
+        lexical: list[tuple[int, float]] = []
+        dense: list[tuple[int, float]] = []
+        dense_query = None
+        dense_weight = s.dense_weight
+        if mode in ("hybrid", "lexical"):
+            t = time.perf_counter()
+            lexical = self.lexical.search(text, want, allowed)
+            timings["lexical"] = _ms(t)
+        if mode in ("hybrid", "dense") and self.encoder is not None:
+            t = time.perf_counter()
+            dense_query, dense_weight = self._dense_query(text)
+            qv = self.encoder.encode_queries([dense_query])[0]
+            timings["embed"] = _ms(t)
+            t = time.perf_counter()
+            dense = self.vectors.search(qv, want, allowed)
+            timings["dense"] = _ms(t)
+        elif mode == "dense":
+            raise QueryError("no_model", "Không có mô hình nhúng để tìm theo ngữ nghĩa")
+
+        t = time.perf_counter()
+        fused = self._fuse(lexical, dense, mode, dense_weight)
+        ranks = ({c: r + 1 for r, (c, _) in enumerate(lexical)}, {c: r + 1 for r, (c, _) in enumerate(dense)})
+        records = self.store.get_chunks([cid for cid, _ in fused[: k * 3]])
+        results = self._assemble(fused, records, text if highlights else None, k, ranks)
+        timings["fuse"] = _ms(t)
+        timings["total"] = _ms(t0)
+        return SearchResponse(
+            query=text,
+            mode=mode,
+            results=results,
+            total=len(fused),
+            timings_ms=timings,
+            dense_query=dense_query if dense_query != text else None,
+        )
+
+    def _dense_query(self, text: str) -> tuple[str, float]:
+        if has_diacritics(text) or not any(t[2].isalpha() for t in syllables(text)):
+            return text, self.settings.dense_weight
+        if self.restorer is not None:
+            restored = self.restorer.restore(text)
+            if restored != text:
+                return restored, self.settings.dense_weight
+        return text, self.settings.dense_weight_unaccented
+
+    def _fuse(
+        self, lexical: list[tuple[int, float]], dense: list[tuple[int, float]], mode: str, dense_weight: float
+    ) -> list[tuple[int, float]]:
+        if mode == "lexical":
+            return lexical
+        if mode == "dense":
+            return dense
+        s = self.settings
+        scores: dict[int, float] = {}
+        for rank, (cid, _) in enumerate(lexical):
+            scores[cid] = scores.get(cid, 0.0) + s.lexical_weight / (s.rrf_k + rank + 1)
+        for rank, (cid, _) in enumerate(dense):
+            scores[cid] = scores.get(cid, 0.0) + dense_weight / (s.rrf_k + rank + 1)
+        return sorted(scores.items(), key=lambda kv: -kv[1])
+
+    def _assemble(
+        self,
+        fused: list[tuple[int, float]],
+        records: dict[int, ChunkRecord],
+        query: str | None,
+        k: int,
+        ranks: tuple[dict[int, int], dict[int, int]],
+    ) -> list[SearchResult]:
+        lex_ranks, dense_ranks = ranks
+        out: list[SearchResult] = []
+        seen_text: set[str] = set()
+        taken: dict[str, list[tuple[int, int]]] = {}
+        for cid, score in fused:
+            rec = records.get(cid)
+            if rec is None:
+                continue
+            key = " ".join(rec.text.split())
+            spans = taken.setdefault(rec.doc_id, [])
+            # The same passage twice (a document indexed under two names) or an
+            # overlapping span of the same document adds nothing: keep the best.
+            if key in seen_text or any(a < rec.char_span[1] and rec.char_span[0] < b for a, b in spans):
+                continue
+            seen_text.add(key)
+            spans.append(rec.char_span)
+            out.append(
+                SearchResult(
+                    doc_id=rec.doc_id,
+                    chunk_id=cid,
+                    score=round(float(score), 6),
+                    text=rec.text,
+                    citation=citation_of(rec),
+                    highlights=[[a, b] for a, b in highlight_spans(query, rec.text)] if query else [],
+                    ranks={"lexical": lex_ranks.get(cid), "dense": dense_ranks.get(cid)},
+                )
+            )
+            if len(out) >= k:
+                break
+        return out
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 2)

