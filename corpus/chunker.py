@@ -36,6 +36,7 @@ class ChunkSettings:
     max_tokens: int = 320  # passage text; the heading path and prefix go on top, within 512
     min_tokens: int = 40  # a smaller tail is merged into the passage before it when it fits
     merge_limit: int = 400
+    merge_below: int = 100  # a passage smaller than this is joined to a sibling when both fit
 
 
 @dataclass
@@ -180,25 +181,67 @@ def chunk_document(
         else:
             drafts.append((carried_id, [_Piece(start, end, count_tokens(text[start:end]))]))
 
+    flat = _merge_small(
+        [(owner, p) for owner, packed in drafts for p in packed], doc.sections, text, count_tokens, settings
+    )
     chunks: list[Chunk] = []
-    for owner, packed in drafts:
+    for owner, p in flat:
         path = heading_path(doc.sections, owner)
-        for p in packed:
-            body = text[p.start:p.end]
-            chunks.append(
-                Chunk(
-                    doc_id=doc.raw.doc_id,
-                    index=len(chunks),
-                    heading_path=path,
-                    text=body,
-                    char_span=(p.start, p.end),
-                    pages=doc.raw.pages_for(p.start, p.end),
-                    section_id=owner,
-                    n_tokens=p.tokens,
-                    content_hash=content_hash(path, body),
-                )
+        body = text[p.start:p.end]
+        chunks.append(
+            Chunk(
+                doc_id=doc.raw.doc_id,
+                index=len(chunks),
+                heading_path=path,
+                text=body,
+                char_span=(p.start, p.end),
+                pages=doc.raw.pages_for(p.start, p.end),
+                section_id=owner,
+                n_tokens=p.tokens,
+                content_hash=content_hash(path, body),
             )
+        )
     return chunks
+
+
+def _ancestors(sections: list[Section], section_id: int | None) -> list[int]:
+    chain: list[int] = []
+    while section_id is not None:
+        chain.append(section_id)
+        section_id = sections[section_id].parent
+    return chain[::-1]
+
+
+def _merge_small(
+    items: list[tuple[int | None, _Piece]],
+    sections: list[Section],
+    text: str,
+    count: TokenCounter,
+    settings: ChunkSettings,
+) -> list[tuple[int | None, _Piece]]:
+    """Join a small passage with its neighbour when they are siblings (or a
+    section's opening text and its first subsection) and the two fit the budget.
+    A legal article's one-sentence clauses make passages too small to stand
+    alone; the joined passage's heading path is the part the two have in common."""
+    # Unit headings and lead-in items say who must do what: they keep their own passages.
+    keep_apart = {"unit", "item", "footnote"}
+    out: list[tuple[int | None, _Piece]] = []
+    for owner, piece in items:
+        if out:
+            prev_owner, prev = out[-1]
+            apart = any(o is not None and sections[o].kind in keep_apart for o in (prev_owner, owner))
+            if not apart and (prev.tokens < settings.merge_below or piece.tokens < settings.merge_below):
+                a, b = _ancestors(sections, prev_owner), _ancestors(sections, owner)
+                common = 0
+                while common < min(len(a), len(b)) and a[common] == b[common]:
+                    common += 1
+                if common >= max(len(a), len(b)) - 1 and not text[prev.end:piece.start].strip():
+                    joined = _Piece(prev.start, piece.end, count(text[prev.start:piece.end]))
+                    if joined.tokens <= settings.max_tokens:
+                        out[-1] = (a[common - 1] if common else None, joined)
+                        continue
+        out.append((owner, piece))
+    return out
 
 
 def _within(sections: list[Section], section_id: int | None, ancestor: int) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SAMPLES
-from corpus.chunker import approx_tokens
+from corpus.chunker import ChunkSettings, approx_tokens
 from fakes import HashEncoder
 from indexer.build import Indexer, IndexSettings, ModelMismatchError
 from indexer.snapshot import IndexLockedError, SnapshotDir
@@ -79,6 +79,9 @@ def corpus(tmp_path):
 
 
 def make_indexer(data: Path, encoder: HashEncoder | None = None, **kw) -> Indexer:
+    # These small test documents would become one passage each; keep their
+    # sections apart so that replacing one passage can be told from the others.
+    kw.setdefault("chunking", ChunkSettings(merge_below=0))
     return Indexer(data, encoder or HashEncoder(), approx_tokens, IndexSettings(**kw))
 
 
@@ -212,10 +215,12 @@ KILL_SCRIPT = textwrap.dedent(
     import sys
     sys.path[:0] = [{repo!r}, {tests!r}]
     from pathlib import Path
-    from corpus.chunker import approx_tokens
+    from corpus.chunker import ChunkSettings, approx_tokens
     from fakes import HashEncoder
     from indexer.build import Indexer, IndexSettings
-    idx = Indexer(Path(sys.argv[1]), HashEncoder(delay=0.3), approx_tokens, IndexSettings(flush_chunks=4),
+    from corpus.chunker import ChunkSettings
+    idx = Indexer(Path(sys.argv[1]), HashEncoder(delay=0.3), approx_tokens,
+                  IndexSettings(flush_chunks=4, chunking=ChunkSettings(merge_below=0)),
                   progress=lambda m: print("PROGRESS", m, flush=True))
     idx.run([Path(sys.argv[2])])
     print("DONE", flush=True)

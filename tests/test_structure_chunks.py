@@ -85,9 +85,12 @@ def test_short_heading_cuts_long_paragraph_headings():
     assert short_heading("x " * 40).endswith("…")
 
 
+SEPARATE = ChunkSettings(merge_below=0)
+
+
 def test_heading_alone_is_not_a_chunk_and_paths_are_kept():
     doc = _doc(LEGAL)
-    chunks = chunk_document(doc, approx_tokens)
+    chunks = chunk_document(doc, approx_tokens, SEPARATE)
     assert all(c.text.strip() not in ("Chương I\nQUY ĐỊNH CHUNG", "Chương II") for c in chunks)
     first = chunks[0]
     assert first.heading_path == ["Chương I. QUY ĐỊNH CHUNG", "Điều 1. Phạm vi điều chỉnh"]
@@ -123,14 +126,27 @@ def test_pages_of_chunks_and_sections():
     p2 = text.index("2. Trang hai")
     doc = _doc(text, pages=[PageSpan(0, p2, 1), PageSpan(p2, len(text), 2)])
     assert [s.pages for s in doc.sections] == [(1, 1), (2, 2)]
-    chunks = chunk_document(doc, approx_tokens)
+    chunks = chunk_document(doc, approx_tokens, SEPARATE)
     assert [c.pages for c in chunks] == [(1, 1), (2, 2)]
+    [joined] = chunk_document(doc, approx_tokens)  # small siblings make one passage
+    assert joined.pages == (1, 2) and joined.heading_path == []
+
+
+def test_small_clauses_join_but_not_across_parts():
+    clause = "Cơ quan, đơn vị thực hiện báo cáo định kỳ theo quy định."
+    text = (
+        "I. Phần một\n\n1. Khoản một\n\n" + clause + "\n\n2. Khoản hai\n\n" + clause + "\n\n"
+        "II. Phần hai\n\n1. Khoản ba\n\n" + clause + "\n"
+    )
+    chunks = chunk_document(_doc(text), approx_tokens)
+    assert [c.heading_path for c in chunks] == [["I. Phần một"], ["II. Phần hai", "1. Khoản ba"]]
+    assert chunks[0].text.count(clause) == 2
 
 
 def test_content_hash_changes_with_text_and_path():
-    a = chunk_document(_doc("1. A\n\nMột nội dung.\n"), approx_tokens)[0]
-    b = chunk_document(_doc("1. A\n\nMột nội dung khác.\n"), approx_tokens)[0]
-    c = chunk_document(_doc("2. A\n\nMột nội dung.\n"), approx_tokens)[0]
+    a = chunk_document(_doc("1. A\n\nMột nội dung.\n"), approx_tokens, SEPARATE)[0]
+    b = chunk_document(_doc("1. A\n\nMột nội dung khác.\n"), approx_tokens, SEPARATE)[0]
+    c = chunk_document(_doc("2. A\n\nMột nội dung.\n"), approx_tokens, SEPARATE)[0]
     assert len({a.content_hash, b.content_hash, c.content_hash}) == 3
 
 
