@@ -223,17 +223,69 @@ class Indexer:
                             report.changed = True
 
             if report.changed or vectors is None:
-                vectors = self._update_vectors(store, vectors, added_ids, added_vecs, removed_ids)
-                vectors.save(snap.vectors)
-                lexical.commit()
-                store.set_meta("model", json.dumps(self._model_key(), ensure_ascii=False))
-                store.set_meta("updated_at", str(time.time()))
-                store.commit()
-                Vocabulary.build(store.iter_texts()).save(snap.vocabulary)
+                self._finish(snap, store, lexical, vectors, added_ids, added_vecs, removed_ids)
             report.totals = store.counts()
         finally:
             lexical.close()
             store.close()
+
+    def remove(self, doc_ids: Iterable[str]) -> IndexReport:
+        """Take documents out of every index, in a new snapshot. Unknown ids are
+        reported as problems; the file a removed document came from is forgotten,
+        so re-indexing its folder brings it back."""
+        report = IndexReport()
+        started = time.perf_counter()
+        with self.snapshots.lock():
+            snap = self.snapshots.begin()
+            try:
+                store = ChunkStore(snap.store)
+                lexical = LexicalIndex(snap.lexical)
+                try:
+                    removed: list[int] = []
+                    for doc_id in doc_ids:
+                        source = store.source_of(doc_id)
+                        if source is None:
+                            report.problems.append(ReadProblem(doc_id, "not_found", "Không có văn bản này trong chỉ mục"))
+                            continue
+                        removed.extend(self._remove(doc_id, store, lexical, report))
+                        if not store.doc_ids_from_source(source):
+                            store.forget_file(source)
+                    if report.documents_removed:
+                        vectors = VectorIndex.load(snap.vectors) if snap.vectors.exists() else None
+                        self._finish(snap, store, lexical, vectors, [], [], removed)
+                        report.changed = True
+                    report.totals = store.counts()
+                finally:
+                    lexical.close()
+                    store.close()
+                report.seconds = time.perf_counter() - started
+                if report.changed:
+                    report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name
+                else:
+                    self.snapshots.abandon(snap)
+            except BaseException:
+                self.snapshots.abandon(snap)
+                raise
+        return report
+
+    def _finish(
+        self,
+        snap: Snapshot,
+        store: ChunkStore,
+        lexical: LexicalIndex,
+        vectors: VectorIndex | None,
+        added_ids: list[int],
+        added_vecs: list[np.ndarray],
+        removed_ids: list[int],
+    ) -> None:
+        """Bring the vector index, lexical index and vocabulary in line with the store."""
+        vectors = self._update_vectors(store, vectors, added_ids, added_vecs, removed_ids)
+        vectors.save(snap.vectors)
+        lexical.commit()
+        store.set_meta("model", json.dumps(self._model_key(), ensure_ascii=False))
+        store.set_meta("updated_at", str(time.time()))
+        store.commit()
+        Vocabulary.build(store.iter_texts()).save(snap.vocabulary)
 
     def _flush(
         self, pending: list[_Pending], store: ChunkStore, lexical: LexicalIndex, report: IndexReport

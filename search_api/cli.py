@@ -331,6 +331,17 @@ def cmd_eval(args: argparse.Namespace, settings: Settings, out: TextIO, err: Tex
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from search_api.api import serve
+
+    url = f"http://{args.host}:{args.port}/"
+    print(f"vanban đang chạy tại {url}  (chỉ mục: {settings.index_dir}; Ctrl+C để dừng)", file=out, flush=True)
+    if not settings.admin_token:
+        print("Ghi chú: chưa đặt VANBAN_ADMIN_TOKEN, chức năng tải lên/xóa văn bản bị tắt.", file=out, flush=True)
+    serve(settings, args.host, args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vanban", description="Tìm kiếm văn bản hành chính tiếng Việt, có trích dẫn nguồn.")
     parser.add_argument("--home", help="thư mục dữ liệu của vanban (mặc định: $VANBAN_HOME hoặc ~/.cache/vanban)")
@@ -359,6 +370,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"lọc theo {', '.join(FILTER_FIELDS)}; lặp lại được")
     p.add_argument("--json", action="store_true", help="in JSON")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("serve", help="chạy máy chủ API và trang tìm kiếm")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--data-dir", help="thư mục chỉ mục")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", help="đánh giá chất lượng tìm kiếm trên một bộ dữ liệu dạng BEIR")
     p.add_argument("dataset", help="thư mục có corpus.jsonl, queries.jsonl, qrels.tsv")

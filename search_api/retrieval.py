@@ -10,8 +10,9 @@ possible, and otherwise counts for little.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Protocol, Sequence
+from typing import Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -87,6 +88,22 @@ class SearchResponse:
     total: int  # fused candidates that passed the filters
     timings_ms: dict[str, float]
     dense_query: str | None = None  # the text the dense side embedded, when it differs
+    facets: dict[str, list[dict]] = field(default_factory=dict)
+
+
+def facet_counts(records: Iterable[ChunkRecord]) -> dict[str, list[dict]]:
+    """Passages per issuer, document type and year of issue, most frequent first."""
+    counters: dict[str, Counter[str]] = {"issuer": Counter(), "doc_type": Counter(), "year": Counter()}
+    for rec in records:
+        if rec.issuer:
+            counters["issuer"][rec.issuer] += 1
+        if rec.doc_type:
+            counters["doc_type"][rec.doc_type] += 1
+        if rec.issued_date:
+            counters["year"][rec.issued_date[:4]] += 1
+    out = {name: [{"value": v, "count": n} for v, n in c.most_common()] for name, c in counters.items()}
+    out["year"].sort(key=lambda f: f["value"], reverse=True)
+    return out
 
 
 def citation_of(rec: ChunkRecord) -> Citation:
@@ -134,13 +151,24 @@ class Searcher:
         self.store.close()
 
     def search(
-        self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid", highlights: bool = True
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        highlights: bool = True,
+        offset: int = 0,
+        facets: bool = False,
     ) -> SearchResponse:
+        """The ``k`` best passages after the first ``offset`` (paging), with facet
+        counts over every candidate that passed the filters when ``facets``."""
         s = self.settings
         if mode not in MODES:
             raise QueryError("bad_mode", f"Chế độ tìm kiếm không hợp lệ: {mode} (chọn một trong {', '.join(MODES)})")
         if not 1 <= k <= s.max_k:
             raise QueryError("bad_k", f"k phải từ 1 đến {s.max_k}")
+        if offset < 0 or offset + k > s.max_k:
+            raise QueryError("bad_page", f"Chỉ xem được {s.max_k} kết quả đầu tiên")
         text = clean_query(query, s.max_query_chars)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -149,7 +177,7 @@ class Searcher:
             allowed = self.store.filter_chunk_ids(filters)
         timings["filter"] = _ms(t0)
 
-        want = max(s.candidates, k)
+        want = max(s.candidates, k + offset)
         lexical: list[tuple[int, float]] = []
         dense: list[tuple[int, float]] = []
         dense_query = None
@@ -172,8 +200,9 @@ class Searcher:
         t = time.perf_counter()
         fused = self._fuse(lexical, dense, mode, dense_weight)
         ranks = ({c: r + 1 for r, (c, _) in enumerate(lexical)}, {c: r + 1 for r, (c, _) in enumerate(dense)})
-        records = self.store.get_chunks([cid for cid, _ in fused[: k * 3]])
-        results = self._assemble(fused, records, text if highlights else None, k, ranks)
+        ids = [cid for cid, _ in fused] if facets else [cid for cid, _ in fused[: (k + offset) * 3]]
+        records = self.store.get_chunks(ids)
+        results = self._assemble(fused, records, text if highlights else None, k + offset, ranks)[offset:]
         timings["fuse"] = _ms(t)
         timings["total"] = _ms(t0)
         return SearchResponse(
@@ -183,6 +212,7 @@ class Searcher:
             total=len(fused),
             timings_ms=timings,
             dense_query=dense_query if dense_query != text else None,
+            facets=facet_counts(records.values()) if facets else {},
         )
 
     def _dense_query(self, text: str) -> tuple[str, float]:

@@ -32,6 +32,11 @@ class Settings:
     query_threads: int | None = 1
     vector_kind: str = "auto"  # "auto", "flat", "hnsw"
     hnsw_threshold: int = 200_000
+    # The API: writes need this token; without one, writes are refused.
+    admin_token: str | None = field(default=None, repr=False)
+    max_query_chars: int = 1000
+    max_upload_mb: int = 50
+    max_upload_files: int = 20
 
     @property
     def model_dir(self) -> Path:
@@ -48,11 +53,12 @@ class Settings:
         values: dict[str, object] = {"home": _default_home(env)}
         if env.get("VANBAN_DATA_DIR"):
             values["data_dir"] = Path(env["VANBAN_DATA_DIR"]).expanduser()
-        for name in ("model_dtype", "vector_kind"):
+        for name in ("model_dtype", "vector_kind", "admin_token"):
             key = f"VANBAN_{name.upper()}"
             if env.get(key):
                 values[name] = env[key]
-        for name in ("chunk_max_tokens", "chunk_min_tokens", "index_threads", "query_threads", "hnsw_threshold"):
+        for name in ("chunk_max_tokens", "chunk_min_tokens", "index_threads", "query_threads", "hnsw_threshold",
+                     "max_query_chars", "max_upload_mb", "max_upload_files"):
             key = f"VANBAN_{name.upper()}"
             if env.get(key):
                 try:

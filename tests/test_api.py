@@ -1,0 +1,257 @@
+"""The HTTP API: every endpoint, every error code, auth on writes, upload ->
+search -> delete, and searches running while an upload is indexed. The model is
+the hash encoder of fakes.py; the browser test runs the real one."""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from conftest import SAMPLES
+from corpus.chunker import approx_tokens
+from fakes import HashEncoder
+from indexer.build import Indexer
+from search_api.api import IndexService, create_app
+from search_api.settings import Settings
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+NEW_DOC = """UBND HUYỆN SÔNG MÂY
+
+Số: 77/TB-UBND
+
+Sông Mây, ngày 2 tháng 12 năm 2024
+
+THÔNG BÁO
+Kết luận về nuôi ong lấy mật
+
+1. Nhiệm vụ
+
+Phòng Nông nghiệp và PTNT hướng dẫn các hộ nuôi ong lấy mật tại xã Khe Mơ trước ngày 20/12/2024.
+"""
+
+
+def make_service(tmp_path: Path, token: str | None = TOKEN, delay: float = 0.0, index_samples: bool = True):
+    settings = Settings(home=tmp_path / "home", data_dir=tmp_path / "data", admin_token=token, max_upload_mb=1,
+                        max_upload_files=3)
+    encoder = HashEncoder(delay=delay)
+    if index_samples:
+        Indexer(settings.index_dir, encoder, approx_tokens).run([SAMPLES])
+    return settings, IndexService(settings, encoder=encoder, count_tokens=approx_tokens)
+
+
+@pytest.fixture
+def client(tmp_path):
+    settings, service = make_service(tmp_path)
+    with TestClient(create_app(settings, service)) as c:
+        yield c
+
+
+def test_health_and_stats(client):
+    assert client.get("/api/health").json()["status"] == "ok"
+    stats = client.get("/api/stats").json()
+    assert stats["documents"] == 10 and stats["chunks"] > 100 and stats["index_bytes"] > 0
+    assert stats["model"]["name"] == "hash-test"
+    assert stats["last_indexing"]["documents_indexed"] == 10
+
+
+def test_search_shape_citation_facets_and_paging(client):
+    r = client.get("/api/search", params={"q": "bao so 3", "k": 5})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["page"] == 1 and body["k"] == 5 and len(body["results"]) == 5 and body["total"] >= 5
+    top = body["results"][0]
+    assert set(top) >= {"doc_id", "chunk_id", "score", "text", "citation", "highlights"}
+    assert set(top["citation"]) >= {"number", "doc_type", "issuer", "issued_date", "subject", "heading_path", "pages", "char_span"}
+    assert {f["value"] for f in body["facets"]["doc_type"]} >= {"Công văn", "Thông báo"}
+    assert all(f["count"] > 0 for f in body["facets"]["issuer"])
+    page2 = client.get("/api/search", params={"q": "bao so 3", "k": 5, "page": 2}).json()
+    ids1 = {x["chunk_id"] for x in body["results"]}
+    assert page2["page"] == 2 and ids1.isdisjoint(x["chunk_id"] for x in page2["results"])
+
+
+def test_search_filters(client):
+    r = client.get("/api/search", params={"q": "giải phóng mặt bằng", "doc_type": "Báo cáo"}).json()
+    assert r["results"] and all(x["citation"]["doc_type"] == "Báo cáo" for x in r["results"])
+    r = client.get("/api/search", params={"q": "giải phóng mặt bằng", "date_from": "2024-01-01", "date_to": "2024-12-31"}).json()
+    assert r["results"] and all(x["citation"]["issued_date"] >= "2024-01-01" for x in r["results"])
+    r = client.get("/api/search", params={"q": "giải phóng mặt bằng", "issuer": "UBND tỉnh Ngàn Hà"}).json()
+    assert r["results"] and {x["citation"]["issuer"] for x in r["results"]} == {"UBND tỉnh Ngàn Hà"}
+
+
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({}, "invalid_parameter"),
+        ({"q": ""}, "invalid_parameter"),
+        ({"q": "x" * 1001}, "invalid_parameter"),
+        ({"q": "bão", "k": 0}, "invalid_parameter"),
+        ({"q": "bão", "k": 51}, "invalid_parameter"),
+        ({"q": "bão", "page": 0}, "invalid_parameter"),
+        ({"q": "bão", "k": 50, "page": 5}, "bad_page"),
+        ({"q": "bão", "date_from": "19/7/2024"}, "invalid_parameter"),
+        ({"q": "bão", "mode": "magic"}, "invalid_parameter"),
+        ({"q": "   "}, "empty_query"),
+    ],
+)
+def test_bad_search_parameters_are_422_with_a_code(client, params, code):
+    r = client.get("/api/search", params=params)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == code and err["message"]
+
+
+def test_hostile_query_strings(client):
+    for q in ["title:x AND (", "'; DROP TABLE chunks; --", "<script>alert(1)</script>", "%00", "💥" * 50]:
+        assert client.get("/api/search", params={"q": q}).status_code == 200
+
+
+def test_document_view_and_file(client):
+    doc_id = "2023-12-bc-312-tinh-hinh-kt-xh-nam-2023.pdf"
+    doc = client.get(f"/api/documents/{doc_id}").json()
+    assert doc["metadata"]["number"] == "312/BC-UBND" and doc["sections"] and doc["text"]
+    assert doc["file_url"].endswith("/file") and "source" not in doc
+    f = client.get(doc["file_url"])
+    assert f.status_code == 200 and f.headers["content-type"] == "application/pdf" and f.content.startswith(b"%PDF")
+    txt = client.get("/api/documents/2023-06-tb-45-ket-luan-so-ket-6-thang.md/file")
+    assert txt.headers["content-type"].startswith("text/plain") and "hư cấu" in txt.text
+
+
+def test_unknown_ids_are_404(client):
+    for url in ["/api/documents/nope.txt", "/api/documents/nope.txt/file", "/api/documents/../../etc/passwd"]:
+        r = client.get(url)
+        assert r.status_code == 404 and r.json()["error"]["code"] in ("unknown_document", "not_found")
+    assert client.delete("/api/documents/nope.txt", headers=AUTH).status_code == 404
+
+
+def test_writes_need_the_token(client):
+    files = {"files": ("ong.txt", NEW_DOC.encode(), "text/plain")}
+    assert client.post("/api/documents", files=files).json()["error"]["code"] == "missing_token"
+    assert client.post("/api/documents", files=files).status_code == 401
+    r = client.post("/api/documents", files=files, headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "bad_token"
+    r = client.delete("/api/documents/2024-09-cv-812-khac-phuc-hau-qua-bao-so-3.md")
+    assert r.status_code == 401
+
+
+def test_writes_are_refused_without_a_configured_token(tmp_path):
+    settings, service = make_service(tmp_path, token=None)
+    with TestClient(create_app(settings, service)) as c:
+        r = c.post("/api/documents", files={"files": ("ong.txt", NEW_DOC.encode(), "text/plain")}, headers=AUTH)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "writes_disabled"
+
+
+def test_upload_search_delete(client):
+    r = client.post("/api/documents", files={"files": ("ong.txt", NEW_DOC.encode(), "text/plain")}, headers=AUTH)
+    assert r.status_code == 201, r.text
+    assert r.json()["files"][0] == {"file": "ong.txt", "doc_id": "ong.txt", "status": "indexed", "problems": []}
+    hits = client.get("/api/search", params={"q": "nuoi ong lay mat"}).json()["results"]
+    assert hits[0]["doc_id"] == "ong.txt" and hits[0]["citation"]["number"] == "77/TB-UBND"
+    assert client.get("/api/stats").json()["documents"] == 11
+    r = client.delete("/api/documents/ong.txt", headers=AUTH)
+    assert r.status_code == 200 and r.json()["chunks_removed"] >= 1
+    hits = client.get("/api/search", params={"q": "nuoi ong lay mat", "mode": "lexical"}).json()["results"]
+    assert all(h["doc_id"] != "ong.txt" for h in hits)
+    assert client.get("/api/documents/ong.txt").status_code == 404
+    assert client.get("/api/stats").json()["documents"] == 10
+
+
+def test_upload_errors(client):
+    r = client.post("/api/documents", files={"files": ("x.exe", b"MZ...", "application/octet-stream")}, headers=AUTH)
+    assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_type"
+    big = b"a" * (1024 * 1024 + 10)
+    r = client.post("/api/documents", files={"files": ("big.txt", big, "text/plain")}, headers=AUTH)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "file_too_large"
+    many = [("files", (f"f{i}.txt", NEW_DOC.encode(), "text/plain")) for i in range(4)]
+    r = client.post("/api/documents", files=many, headers=AUTH)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_many_files"
+    r = client.post("/api/documents", files={"files": ("hong.pdf", b"%PDF-1.4 garbage", "application/pdf")}, headers=AUTH)
+    assert r.status_code == 422
+    status = r.json()["files"][0]
+    assert status["status"] == "error" and status["problems"][0]["code"] == "corrupt_pdf"
+    r = client.post("/api/documents", files={"files": ("rong.txt", b"", "text/plain")}, headers=AUTH)
+    assert r.status_code == 422 and r.json()["files"][0]["problems"][0]["code"] == "empty_file"
+    r = client.post("/api/documents", headers=AUTH)
+    assert r.status_code == 422
+    # Nothing already indexed was lost.
+    assert client.get("/api/stats").json()["documents"] == 10
+
+
+def test_huge_body_is_refused_before_reading(client):
+    r = client.post("/api/documents", headers={**AUTH, "content-length": str(10**10)}, content=io.BytesIO(b"x"))
+    assert r.status_code == 413
+
+
+def test_no_index_yet(tmp_path):
+    settings, service = make_service(tmp_path, index_samples=False)
+    with TestClient(create_app(settings, service)) as c:
+        r = c.get("/api/search", params={"q": "bão"})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "no_index"
+        assert c.get("/api/stats").json()["documents"] == 0
+
+
+def test_openapi_schema(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/search", "/api/documents", "/api/stats", "/api/health"} <= set(paths)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_searches_during_an_upload_see_whole_snapshots(tmp_path):
+    """Reads go on while an upload is embedded (slowly), and every answer comes
+    from a whole snapshot: before the upload none of its documents, after it all."""
+    settings, service = make_service(tmp_path, delay=0.05)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, service), host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{base}/api/health", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    communes = ["Khe Mơ", "Đồng Lâm", "Phú Khê"]
+    uploads = [
+        ("files", (f"ong-{i}.txt", NEW_DOC.replace("77/TB", f"7{i}/TB").replace("Khe Mơ", c).encode(), "text/plain"))
+        for i, c in enumerate(communes)
+    ]
+    result: dict = {}
+
+    def do_upload() -> None:
+        result["upload"] = httpx.post(f"{base}/api/documents", files=uploads, headers=AUTH, timeout=120)
+
+    seen: list[int] = []
+    errors: list[str] = []
+    uploader = threading.Thread(target=do_upload)
+    uploader.start()
+    with httpx.Client(timeout=30) as c:
+        deadline = time.time() + 60
+        while uploader.is_alive() and time.time() < deadline:
+            r = c.get(f"{base}/api/search", params={"q": "nuoi ong lay mat", "k": 20, "mode": "lexical"})
+            if r.status_code != 200:
+                errors.append(r.text)
+                continue
+            new = {x["doc_id"] for x in r.json()["results"] if x["doc_id"].startswith("ong-")}
+            seen.append(len(new))
+    uploader.join()
+    server.should_exit = True
+    thread.join(timeout=10)
+    assert result["upload"].status_code == 201, result["upload"].text
+    assert not errors
+    assert len(seen) >= 3  # searches really ran during the upload
+    assert set(seen) <= {0, 3}  # never a partial index
