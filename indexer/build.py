@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence
 
@@ -27,6 +27,10 @@ from indexer.snapshot import Snapshot, SnapshotDir
 from indexer.store import ChunkStore, FileState
 from indexer.vectors import VectorIndex, VectorSettings
 from indexer.vocabulary import Vocabulary
+
+
+# Bump when parsing or chunking changes what passages a file gives.
+PIPELINE_VERSION = 2
 
 
 class PassageEncoder(Protocol):
@@ -138,6 +142,9 @@ class Indexer:
         lexical = LexicalIndex(snap.lexical)
         try:
             self._check_model(store)
+            # Different parsing or chunking: every file must be read again (vectors of
+            # passages that come out the same are still reused).
+            reread = store.get_meta("pipeline") != self._pipeline_key()
             vectors = VectorIndex.load(snap.vectors) if snap.vectors.exists() else None
             added_ids: list[int] = []
             added_vecs: list[np.ndarray] = []
@@ -165,7 +172,7 @@ class Indexer:
                     report.problems.append(ReadProblem(str(path), "unreadable_file", f"Không đọc được tệp: {exc}"))
                     continue
                 state = store.file_state(source)
-                if state and state.mtime == st.st_mtime and state.size == st.st_size:
+                if state and not reread and state.mtime == st.st_mtime and state.size == st.st_size:
                     report.files_unchanged += 1
                     continue
                 report.files_read += 1
@@ -283,6 +290,7 @@ class Indexer:
         vectors.save(snap.vectors)
         lexical.commit()
         store.set_meta("model", json.dumps(self._model_key(), ensure_ascii=False))
+        store.set_meta("pipeline", self._pipeline_key())
         store.set_meta("updated_at", str(time.time()))
         store.commit()
         Vocabulary.build(store.iter_texts()).save(snap.vocabulary)
@@ -355,6 +363,9 @@ class Indexer:
         if added_ids:
             vectors.add(np.asarray(added_ids, dtype=np.int64), np.concatenate(added_vecs))
         return vectors
+
+    def _pipeline_key(self) -> str:
+        return json.dumps({"version": PIPELINE_VERSION, "chunking": asdict(self.settings.chunking)}, sort_keys=True)
 
     def _model_key(self) -> dict:
         info = self.encoder.model_info()

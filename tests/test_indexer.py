@@ -273,3 +273,12 @@ def test_samples_index_with_hash_encoder(tmp_path):
     s = searcher(data)
     hit = s.search("cổng thông tin bị chèn mã độc script", k=5, mode="lexical").results
     assert any("<script>" in r.text for r in hit)
+
+
+def test_new_chunking_settings_reread_files_and_reuse_same_passages(tmp_path, corpus):
+    data = tmp_path / "data"
+    make_indexer(data).run([corpus])
+    enc = HashEncoder()
+    report = make_indexer(data, enc, chunking=ChunkSettings(merge_below=0, max_tokens=300)).run([corpus])
+    assert report.files_read == 2 and report.files_unchanged == 0
+    assert report.chunks_embedded == 0  # the same small passages come out again
