@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_DEV=1 bash scripts/install.sh
+# Browser tests: Debian's chromium driven by Playwright (never `playwright install`).
+bash scripts/install_browser.sh
 # The PDF tests draw Vietnamese text with DejaVu Sans (Debian's fonts-dejavu-core).
 if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ "$(id -u)" = "0" ]; then
     echo "==> Cài phông DejaVu"
-    (apt-get update -qq && apt-get install -y -qq fonts-dejavu-core) >/dev/null
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core) >/dev/null
 fi
 exec .venv/bin/python -m pytest "$@"

@@ -12,6 +12,7 @@ in Vietnamese, the code stable for programs.
 
 
 import mimetypes
+from urllib.parse import quote
 import re
 import secrets
 import shutil
@@ -251,7 +252,7 @@ def create_app(settings: Settings, service: IndexService | None = None) -> FastA
         if doc is None:
             raise ApiError(404, "unknown_document", f"Không có văn bản {doc_id}")
         doc.pop("source", None)  # a server path is nobody's business
-        doc["file_url"] = f"/api/documents/{doc_id}/file"
+        doc["file_url"] = f"/api/documents/{quote(doc_id, safe='')}/file"
         return doc
 
     @app.post("/api/documents", dependencies=[Depends(require_admin)])

@@ -82,12 +82,15 @@ def highlight_spans(query: str, text: str) -> list[tuple[int, int]]:
     # query with diacritics) a match only after folding. Weak matches are shown
     # only inside a run with a strong one: "bão so 3" lights "số" between "bão"
     # and "3", but "ban" alone must not light up "bản".
+    # A bare number ("3" of "3. Nguyên nhân") is weak too, unless the query is only numbers.
+    numbers_weak = not all(w.isdigit() for w in q.exact)
     matched: list[tuple[int, int, bool]] = []
     for (s, e, _), ex, fo in zip(toks, exact_terms, folded_terms):
+        number = numbers_weak and ex.isdigit()
         if q.has_diacritics and ex in q_exact:
-            matched.append((s, e, ex in stops))
+            matched.append((s, e, ex in stops or number))
         elif fo in fallback:
-            matched.append((s, e, q.has_diacritics or fo in folded_stops))
+            matched.append((s, e, q.has_diacritics or fo in folded_stops or number))
 
     spans: list[tuple[int, int, bool]] = []  # (start, end, all weak)
     for s, e, weak in matched:

@@ -356,3 +356,12 @@ def test_highlight_nothing_to_match():
     assert highlight_spans("", HL_TEXT) == []
     assert highlight_spans("bão", "") == []
     assert highlight_spans("hợp đồng lao động", HL_TEXT) == []
+
+
+def test_bare_numbers_light_up_only_inside_a_match():
+    from search_api.highlight import highlight_spans
+
+    text = "3. Nguyên nhân: bão số 3 gây thiệt hại; 3 xã bị ngập."
+    marked = [text[a:b] for a, b in highlight_spans("bao so 3", text)]
+    assert marked == ["bão số 3"]
+    assert [text[a:b] for a, b in highlight_spans("3", text)] == ["3", "3", "3"]

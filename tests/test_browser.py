@@ -1,0 +1,476 @@
+"""The search page in a real browser, against the real server.
+
+The samples are indexed with the real model, ``vanban serve`` runs as a
+subprocess, and Debian's Chromium (driven by Playwright's Python package) uses
+the page as a person would: typing without diacritics, opening a document,
+filters, paging, the keyboard, a narrow phone screen, and a document that
+quotes ``<script>alert(1)</script>``.
+
+Chromium and Playwright come from ``scripts/install_browser.sh``; without them
+these tests fail (they are part of the suite, not optional). Screenshots go to
+``test-artifacts/`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+
+from conftest import REPO, SAMPLES
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # the fixture below turns this into a failure
+    sync_playwright = None
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = REPO / "test-artifacts"
+INSTALL_HINT = "run `bash scripts/install_browser.sh` (as root) to install Debian's chromium and Playwright"
+HEALTH_TIMEOUT_S = 180
+XSS_DOC = "2024-11-cv-1127-su-co-an-toan-thong-tin-cong-ttdt.txt"
+XSS_TEXT = "<script>alert(1)</script>"
+DOC_TYPES = ("Thông báo", "Công văn", "Báo cáo", "Kế hoạch", "Chỉ thị", "Quyết định")
+# "Thông báo số 236/TB-UBND ngày 8/10/2024 — …", "Thông báo số 218-TB/HU ngày 22/9/2023 — …"
+CITATION_HEAD = re.compile(r"^(%s) số \d+[-/][A-ZĐ][A-ZĐ/-]* ngày \d{1,2}/\d{1,2}/\d{4} — " % "|".join(DOC_TYPES))
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "search_api.cli", *args]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _hash_params(url: str) -> dict[str, str]:
+    """The parameters of a search route: ``…/#/tim-kiem?q=bao+so+3`` -> {"q": "bao so 3"}."""
+    fragment = urlsplit(url).fragment
+    query = fragment.split("?", 1)[1] if "?" in fragment else ""
+    return {k: v[-1] for k, v in parse_qs(query).items()}
+
+
+def _tail(path: Path, chars: int = 4000) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[-chars:]
+    except OSError:
+        return "(no log)"
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The samples indexed with the real model, served by ``vanban serve`` on a free port."""
+    work = tmp_path_factory.mktemp("browser")
+    data_dir = work / "data"
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+    env.pop("VANBAN_ADMIN_TOKEN", None)
+    index = subprocess.run(
+        _cli("index", str(SAMPLES.relative_to(REPO)), "--data-dir", str(data_dir)),
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+    )
+    if index.returncode != 0:
+        pytest.fail(f"indexing the samples failed ({index.returncode}):\n{index.stderr[-3000:]}", pytrace=False)
+
+    port = _free_port()
+    log = work / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            _cli("serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)),
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"vanban serve exited with {proc.returncode}:\n{_tail(log)}", pytrace=False)
+            try:
+                with urllib.request.urlopen(base + "/api/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"vanban serve did not answer /api/health within {HEALTH_TIMEOUT_S} s:\n{_tail(log)}", pytrace=False)
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if sync_playwright is None:
+        pytest.fail(f"the Python package playwright is missing: {INSTALL_HINT}", pytrace=False)
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: {INSTALL_HINT}", pytrace=False)
+    with sync_playwright() as pw:
+        try:
+            b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except PlaywrightError as exc:
+            pytest.fail(f"Chromium did not start ({exc}): {INSTALL_HINT}", pytrace=False)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def _wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll a JavaScript expression until it is true. (page.wait_for_function compiles its
+    predicate with eval, which the page's Content-Security-Policy forbids.)"""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s} s: {expression}")
+        page.wait_for_timeout(50)
+
+
+class Tab:
+    """One browser page plus what it reported: uncaught errors and dialogs."""
+
+    def __init__(self, page, base: str):
+        self.page = page
+        self.base = base
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+        def on_dialog(dialog):
+            self.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+
+    def goto(self, hash_route: str = "") -> None:
+        self.page.goto(self.base + "/" + hash_route)
+
+    def search_hash(self, q: str, **params: str) -> str:
+        extra = "".join(f"&{k}={quote(v)}" for k, v in params.items())
+        return f"#/tim-kiem?q={quote(q)}{extra}"
+
+    def wait_results(self) -> None:
+        """Results of the last search are on screen and no search is in flight."""
+        self.page.wait_for_selector("#search-layout:not([hidden]) #results > li")
+        _wait_until(self.page, "!document.body.classList.contains('is-busy')")
+
+    def citations(self) -> list[str]:
+        return [t.strip() for t in self.page.locator("#results .citation").all_inner_texts()]
+
+    def result_hrefs(self) -> list[str]:
+        return [a.get_attribute("href") for a in self.page.locator("#results a.result-link").all()]
+
+
+@pytest.fixture
+def tab(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    t = Tab(page, server)
+    yield t
+    context.close()
+    assert not t.errors, f"uncaught errors in the page: {t.errors}"
+    assert not t.dialogs, f"the page opened dialogs: {t.dialogs}"
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_page_shell_is_vietnamese_and_offline(tab):
+    tab.goto()
+    page = tab.page
+    assert page.title() == "vanban — Tìm kiếm văn bản"
+    assert page.locator("html").get_attribute("lang") == "vi"
+    assert page.locator("meta[charset]").get_attribute("charset").lower() == "utf-8"
+    assert "width=device-width" in page.locator("meta[name=viewport]").get_attribute("content")
+    placeholder = page.locator("#q").get_attribute("placeholder")
+    assert "không dấu" in placeholder
+    assert page.locator("#status").get_attribute("aria-live") == "polite"
+    # Nothing from outside the server: no CDN, no web font.
+    for attr, sel in (("src", "script[src]"), ("href", "link[href]")):
+        for url in page.locator(sel).evaluate_all(f"els => els.map(e => e.getAttribute('{attr}'))"):
+            assert url.startswith("/") or url.startswith("data:"), url
+    expect(page.locator("#stats")).to_contain_text("10 văn bản")
+
+
+def test_typing_without_diacritics_finds_cited_passage(tab, artifacts):
+    tab.goto()
+    page = tab.page
+    page.locator("#q").click()
+    page.keyboard.type("bao so 3", delay=40)  # searches as one types: no Enter
+    tab.wait_results()
+    expect(page.locator("#status")).to_contain_text(re.compile(r"Tìm thấy \d+ đoạn \(\d+ ms\)"))
+    assert _hash_params(page.url).get("q") == "bao so 3", page.url
+    marks = page.locator("#results > li.result mark")
+    assert any("bão số 3" in t.lower() for t in marks.all_inner_texts()), marks.all_inner_texts()
+    # A result whose passage marks "bão số 3" cites type, number and date.
+    hit = page.locator("#results > li.result").filter(has=page.locator("mark", has_text=re.compile("bão số 3", re.I))).first
+    citation = hit.locator(".citation").inner_text().strip()
+    assert CITATION_HEAD.match(citation), citation
+    assert " — UBND " in citation or " — Huyện ủy " in citation, citation
+    expect(hit.locator(".subject")).not_to_be_empty()
+    file_link = hit.get_by_role("link", name=re.compile("^Tệp gốc"))
+    assert re.match(r"^/api/documents/[^/]+/file(#page=\d+)?$", file_link.get_attribute("href"))
+    page.screenshot(path=str(artifacts / "results.png"), full_page=True)
+
+
+def test_result_opens_document_with_cited_passage_in_view(tab, artifacts):
+    tab.goto(tab.search_hash("bao so 3"))
+    tab.wait_results()
+    page = tab.page
+    hit = page.locator("#results > li.result").filter(has=page.locator("mark", has_text=re.compile("bão số 3", re.I))).first
+    citation = hit.locator(".citation").inner_text()
+    number = re.search(r" số (\S+)", citation).group(1)
+    hit.locator("a.result-link").click()
+
+    assert re.search(r"#/van-ban/[^?]+\?doan=\d+-\d+$", page.url), page.url
+    cited = page.locator("#cited")
+    expect(cited).to_be_visible()
+    expect(cited).to_be_in_viewport()
+    cited_text = " ".join(page.locator("#doc-text mark.cited").all_inner_texts())
+    assert "bão số 3" in " ".join(cited_text.split()).lower(), cited_text
+    # Header: number, type, issuer, date; a table of contents; the original file.
+    meta = page.locator("#doc-meta").inner_text()
+    assert number in meta and "Cơ quan ban hành" in meta and "Ngày ban hành" in meta, meta
+    assert page.locator("#toc-nav button").count() > 0
+    file_href = page.get_by_role("link", name=re.compile("^Tệp gốc")).get_attribute("href")
+    assert page.request.get(tab.base + file_href.split("#")[0]).ok
+    page.screenshot(path=str(artifacts / "document.png"))
+
+    # Escape returns to the results, focus on the result that was opened.
+    page.keyboard.press("Escape")
+    expect(page.locator("#search-view")).to_be_visible()
+    expect(page.locator("#doc-view")).to_be_hidden()
+    assert _hash_params(page.url).get("q") == "bao so 3", page.url
+    assert page.locator("#q").input_value() == "bao so 3"
+    assert page.evaluate("document.activeElement.classList.contains('result-link')")
+
+
+def test_browser_back_button_returns_to_results(tab):
+    tab.goto(tab.search_hash("GPMB"))
+    tab.wait_results()
+    page = tab.page
+    before = tab.result_hrefs()
+    page.locator("#results a.result-link").first.click()
+    expect(page.locator("#cited")).to_be_visible()
+    page.go_back()
+    expect(page.locator("#search-view")).to_be_visible()
+    tab.wait_results()
+    assert tab.result_hrefs() == before
+    page.go_forward()
+    expect(page.locator("#cited")).to_be_in_viewport()
+
+
+def test_document_quoting_script_renders_as_text(tab, artifacts):
+    page = tab.page
+    tab.goto()
+    page.locator("#q").fill("alert(1)")
+    page.keyboard.press("Enter")
+    tab.wait_results()
+    link = page.locator(f'#results a.result-link[data-doc="{XSS_DOC}"]').first
+    expect(link).to_be_visible()
+    passage = link.locator("xpath=ancestor::li[1]").locator(".passage")
+    expect(passage).to_contain_text(XSS_TEXT)  # shown in the results as text
+    link.click()
+    expect(page.locator("#doc-content")).to_be_visible()
+    shown = page.locator("#doc-text p", has_text=XSS_TEXT)
+    expect(shown).to_have_count(1)
+    expect(shown).to_be_visible()
+    page.wait_for_timeout(300)  # give a would-be script every chance to run
+    assert page.locator("script").count() == 1, page.locator("script").evaluate_all("els => els.map(e => e.outerHTML)")
+    assert page.locator("#doc-text script, #results script").count() == 0
+    assert tab.dialogs == []
+    page.screenshot(path=str(artifacts / "document-xss.png"))
+
+
+def test_doc_type_facet_restricts_results_and_clears(tab):
+    tab.goto(tab.search_hash("bao so 3"))
+    tab.wait_results()
+    page = tab.page
+    unfiltered = tab.citations()
+    assert not all(c.startswith("Công văn") for c in unfiltered), unfiltered
+    chip = page.locator("#filters .facet").filter(has_text="Loại văn bản").locator("a.chip", has_text="Công văn")
+    expect(chip).to_contain_text(re.compile(r"Công văn \d+"))
+    with page.expect_response(lambda r: "/api/search" in r.url and "doc_type=C" in r.url):
+        chip.click()
+    tab.wait_results()
+    assert _hash_params(page.url).get("loai") == "Công văn", page.url
+    filtered = tab.citations()
+    assert filtered and all(c.startswith("Công văn") for c in filtered), filtered
+    expect(page.locator("#filters a.chip-on")).to_contain_text("Công văn")
+    expect(page.locator("#filters summary")).to_contain_text("Công văn")
+
+    # A year chip narrows by date as well.
+    year = page.locator("#filters .facet").filter(has_text="Năm ban hành").locator("a.chip").first
+    year_value = year.locator(".chip-label").inner_text()
+    with page.expect_response(lambda r: "/api/search" in r.url and f"date_from={year_value}-01-01" in r.url):
+        year.click()
+    tab.wait_results()
+    assert all(re.search(rf"/{year_value}\b", c) for c in tab.citations()), tab.citations()
+
+    with page.expect_response(lambda r: "/api/search" in r.url and "doc_type=" not in r.url):
+        page.get_by_role("link", name="Xóa bộ lọc").click()
+    tab.wait_results()
+    assert tab.citations() == unfiltered
+
+
+def test_paging_next_and_previous(tab):
+    tab.goto(tab.search_hash("bao so 3"))
+    tab.wait_results()
+    page = tab.page
+    first = tab.result_hrefs()
+    assert len(first) == 10
+    with page.expect_response(lambda r: "/api/search" in r.url and "page=2" in r.url):
+        page.get_by_role("link", name="Sau →").click()
+    tab.wait_results()
+    expect(page.locator("#pager")).to_contain_text("Trang 2")
+    expect(page.locator("#status")).to_contain_text("trang 2/")
+    assert page.locator("#results").get_attribute("start") == "11"
+    second = tab.result_hrefs()
+    assert second and second != first
+    with page.expect_response(lambda r: "/api/search" in r.url and "page=1" in r.url):
+        page.get_by_role("link", name="← Trước").click()
+    tab.wait_results()
+    expect(page.locator("#pager")).to_contain_text("Trang 1")
+    assert tab.result_hrefs() == first
+
+
+def test_keyboard_slash_type_enter_tab_escape(tab):
+    tab.goto()
+    page = tab.page
+    page.locator("body").click(position={"x": 5, "y": 400})
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    assert page.locator("#q").input_value() == ""  # the slash itself is not typed
+    page.keyboard.type("GPMB")
+    page.keyboard.press("Enter")
+    tab.wait_results()
+    # Tab from the search box reaches the first result link, with a visible focus ring.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('result-link')"):
+            break
+    else:
+        pytest.fail("Tab never reached a result link")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), outline
+    page.keyboard.press("Enter")
+    expect(page.locator("#cited")).to_be_in_viewport()
+    page.keyboard.press("Escape")
+    expect(page.locator("#results")).to_be_visible()
+    assert page.evaluate("document.activeElement.classList.contains('result-link')")
+
+
+def test_debounce_and_stale_responses(tab):
+    """Typing sends one request for the final text; an older answer that comes late is ignored."""
+    page = tab.page
+    # Answers for the query "bao" arrive 1.5 s late, whatever the page does to cancel them.
+    page.add_init_script(
+        """
+        (() => {
+          const realFetch = window.fetch.bind(window);
+          window.__searchUrls = [];
+          window.__lateDone = false;
+          window.fetch = async (url, init) => {
+            const u = new URL(url, location.href);
+            if (u.pathname === "/api/search") window.__searchUrls.push(u.searchParams.get("q"));
+            if (u.pathname === "/api/search" && u.searchParams.get("q") === "bao") {
+              const rest = Object.assign({}, init || {});
+              delete rest.signal;
+              const response = await realFetch(url, rest);
+              await new Promise((r) => setTimeout(r, 1500));
+              window.__lateDone = true;
+              return response;
+            }
+            return realFetch(url, init);
+          };
+        })();
+        """
+    )
+    tab.goto()
+    page.locator("#q").click()
+    page.keyboard.type("bao")
+    _wait_until(page, "window.__searchUrls.includes('bao')")
+    page.keyboard.type(" so 3", delay=30)
+    _wait_until(page, "window.__lateDone === true")
+    page.wait_for_timeout(300)
+    tab.wait_results()
+    assert page.title() == "bao so 3 — vanban"
+    urls = page.evaluate("window.__searchUrls")
+    # One request per pause in typing, not one per key (a very slow machine may pause once more).
+    assert urls[0] == "bao" and urls[-1] == "bao so 3" and len(urls) <= 3, urls
+    expect(page.locator("#dense-note")).to_contain_text("bão số 3")
+
+
+def test_empty_and_error_states(tab):
+    page = tab.page
+    tab.goto(tab.search_hash("bao so 3", loai="Không có loại này"))
+    tab.wait_results()
+    expect(page.locator("#status")).to_have_text("Không tìm thấy kết quả cho “bao so 3” với bộ lọc đang chọn.")
+    expect(page.get_by_role("link", name="Bỏ bộ lọc")).to_be_visible()
+
+    long_query = "bão " * 300
+    api = page.request.get(tab.base + "/api/search?q=" + quote(long_query.strip()))
+    assert api.status >= 400
+    message = api.json()["error"]["message"]
+    tab.goto(tab.search_hash(long_query.strip()))
+    expect(page.locator("#error")).to_be_visible()
+    expect(page.locator("#error")).to_contain_text(message)
+    expect(page.locator("#search-layout")).to_be_hidden()
+
+
+def test_narrow_screen_has_no_horizontal_scroll(browser, server, artifacts):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="vi-VN", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        t = Tab(page, server)
+        t.goto(t.search_hash("bao so 3"))
+        t.wait_results()
+        no_scroll = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        widths = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        assert page.evaluate(no_scroll), page.evaluate(widths)
+        page.screenshot(path=str(artifacts / "narrow-results.png"))
+        page.locator("#results a.result-link").first.click()
+        expect(page.locator("#cited")).to_be_in_viewport()
+        assert page.evaluate(no_scroll), page.evaluate(widths)
+        page.screenshot(path=str(artifacts / "narrow-document.png"))
+        # The widest document: the PDF report with its tables.
+        t.goto("#/van-ban/" + quote("2023-12-bc-312-tinh-hinh-kt-xh-nam-2023.pdf", safe=""))
+        expect(page.locator("#doc-content")).to_be_visible()
+        assert page.evaluate(no_scroll), page.evaluate(widths)
+    finally:
+        context.close()
+    assert not errors, errors
