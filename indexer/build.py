@@ -150,6 +150,9 @@ class Indexer:
             added_vecs: list[np.ndarray] = []
             removed_ids: list[int] = []
             pending: list[_Pending] = []
+            # Files whose documents are all in ``pending``: their bookkeeping waits for
+            # the flush, so that passages of many small files share the model's batches.
+            finished: list[tuple[FileState, set[str]]] = []
 
             def flush() -> None:
                 if pending:
@@ -158,7 +161,15 @@ class Indexer:
                     added_vecs.append(vecs)
                     removed_ids.extend(gone)
                     pending.clear()
+                for state, stale in finished:
+                    for doc_id in stale:
+                        # Unless another file of this run now provides it.
+                        if store.source_of(doc_id) == state.source:
+                            removed_ids.extend(self._remove(doc_id, store, lexical, report))
+                    store.record_file(state)
+                finished.clear()
 
+            waiting = 0
             for found in iter_files(paths):
                 if isinstance(found, ReadProblem):
                     report.problems.append(found)
@@ -206,15 +217,14 @@ class Indexer:
                     context = passage_context(done.parsed)
                     texts = [embedding_text(c, context) for c in done.chunks]
                     pending.append(_Pending(done.parsed, done.chunks, texts, [embed_hash(t) for t in texts], source))
-                    if sum(len(p.chunks) for p in pending) >= self.settings.flush_chunks:
+                    waiting += len(done.chunks)
+                    if waiting >= self.settings.flush_chunks:
                         flush()
+                        waiting = 0
                 if not read_ok:
                     # The file is unreadable now: what was indexed from it stays searchable.
                     continue
-                flush()
-                for doc_id in before - seen:
-                    removed_ids.extend(self._remove(doc_id, store, lexical, report))
-                store.record_file(FileState(source, str(root.resolve()), st.st_mtime, st.st_size))
+                finished.append((FileState(source, str(root.resolve()), st.st_mtime, st.st_size), before - seen))
                 report.changed = True
             flush()
 

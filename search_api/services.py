@@ -41,10 +41,64 @@ def index_settings(settings: Settings) -> "IndexSettings":
     )
 
 
-def embedder(settings: Settings, threads: int | None):
-    from embeddings.model import Embedder
+class LazyEmbedder:
+    """The model, loaded on first use: re-indexing an unchanged corpus or a
+    lexical-only search never pays the seconds it takes to load. What the
+    indexer checks before embedding (name, source checksum, dimension) is read
+    from the converted folder's marker and config instead."""
 
-    return Embedder(settings.model_dir, dtype=settings.model_dtype, threads=threads)  # type: ignore[arg-type]
+    def __init__(self, settings: Settings, threads: int | None):
+        self._settings = settings
+        self._threads = threads
+        self._model = None
+
+    def load(self):
+        if self._model is None:
+            from embeddings.model import Embedder
+
+            s = self._settings
+            self._model = Embedder(s.model_dir, dtype=s.model_dtype, threads=self._threads)  # type: ignore[arg-type]
+        return self._model
+
+    def _static_info(self) -> dict | None:
+        import json
+
+        from embeddings.convert import MODEL_NAME, model_dir, read_marker
+
+        folder = model_dir(self._settings.model_dir)
+        marker = read_marker(folder)
+        try:
+            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not marker or "hidden_size" not in config:
+            return None
+        return {"name": MODEL_NAME, "source_sha256": marker.get("source_sha256"), "dim": int(config["hidden_size"])}
+
+    @property
+    def dim(self) -> int:
+        info = None if self._model is not None else self._static_info()
+        return info["dim"] if info else self.load().dim
+
+    def model_info(self) -> dict:
+        info = None if self._model is not None else self._static_info()
+        return info if info else self.load().model_info()
+
+    def encode_passages(self, passages, show_progress: bool = False):
+        return self.load().encode_passages(passages, show_progress=show_progress)
+
+    def encode_queries(self, queries):
+        return self.load().encode_queries(queries)
+
+    def __getattr__(self, name: str):
+        # dtype, threads, batch_size, … of the loaded model.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.load(), name)
+
+
+def embedder(settings: Settings, threads: int | None) -> LazyEmbedder:
+    return LazyEmbedder(settings, threads)
 
 
 def open_searcher(settings: Settings, with_model: bool = True) -> "Searcher":

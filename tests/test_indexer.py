@@ -282,3 +282,26 @@ def test_new_chunking_settings_reread_files_and_reuse_same_passages(tmp_path, co
     report = make_indexer(data, enc, chunking=ChunkSettings(merge_below=0, max_tokens=300)).run([corpus])
     assert report.files_read == 2 and report.files_unchanged == 0
     assert report.chunks_embedded == 0  # the same small passages come out again
+
+
+def test_document_moving_between_export_files_is_kept(tmp_path):
+    import json as _json
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    rec = {"id": "vb-1", "title": "Về giải phóng mặt bằng", "text": "Đẩy nhanh giải phóng mặt bằng dự án đường tránh."}
+    other = {"id": "vb-2", "title": "Về bão số 3", "text": "Khắc phục hậu quả bão số 3 tại các xã."}
+    (folder / "a.jsonl").write_text(_json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "b.jsonl").write_text(_json.dumps(other, ensure_ascii=False) + "\n", encoding="utf-8")
+    data = tmp_path / "data"
+    make_indexer(data).run([folder])
+    time.sleep(0.01)
+    # vb-1 moves from a.jsonl to b.jsonl in one change.
+    (folder / "a.jsonl").write_text(_json.dumps(other | {"id": "vb-3"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "b.jsonl").write_text(
+        "\n".join(_json.dumps(x, ensure_ascii=False) for x in (other, rec)) + "\n", encoding="utf-8"
+    )
+    make_indexer(data).run([folder])
+    s = searcher(data)
+    assert s.store.source_of("vb-1").endswith("b.jsonl")
+    assert {r.doc_id for r in s.search("giải phóng mặt bằng", k=5, mode="lexical").results} == {"vb-1"}
