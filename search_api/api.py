@@ -63,6 +63,9 @@ class IndexService:
             from search_api.services import embedder
 
             encoder = embedder(settings, settings.query_threads)
+            # Load and warm the model now: the first person to search should not
+            # wait for it.
+            encoder.encode_queries(["khởi động"])
         self.encoder = encoder
         self._count_tokens = count_tokens
         self._searcher: Searcher | None = None

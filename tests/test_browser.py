@@ -230,7 +230,7 @@ def test_typing_without_diacritics_finds_cited_passage(tab, artifacts):
     page.locator("#q").click()
     page.keyboard.type("bao so 3", delay=40)  # searches as one types: no Enter
     tab.wait_results()
-    expect(page.locator("#status")).to_contain_text(re.compile(r"Tìm thấy \d+ đoạn \(\d+ ms\)"))
+    expect(page.locator("#status")).to_contain_text(re.compile(r"Tìm thấy [\d.]+ đoạn \([\d.]+ ms\)"))
     assert _hash_params(page.url).get("q") == "bao so 3", page.url
     marks = page.locator("#results > li.result mark")
     assert any("bão số 3" in t.lower() for t in marks.all_inner_texts()), marks.all_inner_texts()

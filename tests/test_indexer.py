@@ -305,3 +305,22 @@ def test_document_moving_between_export_files_is_kept(tmp_path):
     s = searcher(data)
     assert s.store.source_of("vb-1").endswith("b.jsonl")
     assert {r.doc_id for r in s.search("giải phóng mặt bằng", k=5, mode="lexical").results} == {"vb-1"}
+
+
+def test_hnsw_past_the_threshold_is_rebuilt_after_removals(tmp_path, corpus):
+    from indexer.vectors import VectorSettings
+
+    data = tmp_path / "data"
+    hnsw = VectorSettings(hnsw_threshold=2)
+    make_indexer(data, vectors=hnsw).run([corpus])
+    s = searcher(data)
+    assert s.vectors.kind == "hnsw" and s.vectors.size == s.store.counts()["chunks"]
+    assert s.search("giải phóng mặt bằng", k=3, mode="dense").results[0].doc_id == "b.txt"
+    (corpus / "b.txt").unlink()
+    make_indexer(data, vectors=hnsw).run([corpus], prune=True)
+    s = searcher(data)
+    assert s.vectors.kind == "hnsw" and s.vectors.size == s.store.counts()["chunks"]
+    assert all(r.doc_id == "a.txt" for r in s.search("giải phóng mặt bằng", k=5, mode="dense").results)
+    # Filters work on HNSW too.
+    only = s.search("bão", k=5, mode="dense", filters=Filters(doc_type="Thông báo")).results
+    assert only and {r.doc_id for r in only} == {"a.txt"}
