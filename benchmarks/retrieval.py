@@ -72,6 +72,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-alqac", action="store_true")
     ap.add_argument("--skip-seeds", action="store_true")
+    ap.add_argument("--latency-only", action="store_true", help="only the latency run, on the existing alqac2022 index")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "retrieval.json")
     args = ap.parse_args()
     settings = Settings.from_env()
@@ -84,6 +85,14 @@ def main() -> None:
         result["seed_dev"] = seed_dev(settings, progress)
         for mode, row in result["seed_dev"].items():
             print(f"seed dev {mode:8}", json.dumps(row["by_kind"], ensure_ascii=False))
+    if args.latency_only:
+        folder = SHARED / "eval" / "alqac2022"
+        queries = [json.loads(x)["text"] for x in open(folder / "queries.jsonl", encoding="utf-8") if x.strip()]
+        result = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else result
+        result["latency_alqac2022"] = latency(settings, settings.home / "bench" / "alqac2022", queries)
+        print("latency", json.dumps(result["latency_alqac2022"]))
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        return
     if not args.skip_alqac:
         folder = SHARED / "eval" / "alqac2022"
         data_dir = settings.home / "bench" / "alqac2022"

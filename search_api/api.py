@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from corpus.readers import format_of
 from indexer.snapshot import IndexLockedError, NoIndexError, SnapshotDir
 from indexer.store import Filters
+from search_api.batching import BatchingQueryEncoder
 from search_api.retrieval import QueryError, Searcher
 from search_api.settings import Settings
 
@@ -66,6 +67,7 @@ class IndexService:
             # Load and warm the model now: the first person to search should not
             # wait for it.
             encoder.encode_queries(["khởi động"])
+        self.query_encoder = BatchingQueryEncoder(encoder) if encoder is not None else None
         self.encoder = encoder
         self._count_tokens = count_tokens
         self._searcher: Searcher | None = None
@@ -86,7 +88,7 @@ class IndexService:
         with self._swap:
             if self._searcher is None or self._searcher.snapshot.name != current.name:
                 old = self._searcher
-                self._searcher = Searcher(current, self.encoder)
+                self._searcher = Searcher(current, self.query_encoder)
                 if old is not None:
                     # Requests that hold the old searcher finish on their own connections.
                     threading.Timer(30, old.close).start()

@@ -18,9 +18,11 @@ one span: "bão số 3" is one span, not three.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
-from corpus.vietnamese import fold, match_key, nfc, syllables
-from indexer.analysis import abbreviation_key, abbreviations, analyze_query
+from corpus.vietnamese import fold, match_key, nfc
+from indexer.analysis import QueryTerms, abbreviation_key, abbreviations, analyze_query
 
 __all__ = ["highlight_spans", "STOP_WORDS"]
 
@@ -52,20 +54,46 @@ def _joinable(text: str, start: int, end: int) -> bool:
     return _JOINABLE_GAP.fullmatch(text, start, end) is not None
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    q: QueryTerms
+    finder: re.Pattern[str] | None  # finds candidate words in a folded passage
+
+
+@lru_cache(maxsize=256)
+def _prepare(query: str) -> _Prepared:
+    """Analyse a query once for all the passages of a result page."""
+    q = analyze_query(query)
+    words = {fold(w) for w in q.exact} | set(q.folded)
+    words = {_term(w) for w in words if w}
+    if not words:
+        return _Prepared(q, None)
+    alternatives = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    # Whole words only, numbers with their leading zeros ("03" = "3") and not
+    # inside a bigger number ("177.135", "13,4" are one token each).
+    finder = re.compile(rf"(?<![\w])(?<!\d[.,])0*(?:{alternatives})(?![\w])(?![.,]\d)")
+    return _Prepared(q, finder)
+
+
 def highlight_spans(query: str, text: str) -> list[tuple[int, int]]:
     """Sorted, non-overlapping ``(start, end)`` spans of ``nfc(text)`` that match
     ``query``: ``nfc(text)[start:end]`` is the matched passage text. For NFC text
     (what the chunk store holds) the offsets are offsets into ``text`` itself."""
     t = nfc(text) if isinstance(text, str) else ""
-    q = analyze_query(query)
-    if not t or q.is_empty:
+    prepared = _prepare(query) if isinstance(query, str) else None
+    if not t or prepared is None or prepared.q.is_empty:
         return []
+    q = prepared.q
 
     key = match_key(t)  # length-preserving: offsets in key are offsets in t
     folded_key = fold(key)
-    toks = syllables(key)
-    exact_terms = [_term(tok) for _, _, tok in toks]
-    folded_terms = [_term(folded_key[s:e]) for s, e, _ in toks]
+    # Candidates: words whose folded form is a query word; found with one regex
+    # instead of walking every syllable of the passage.
+    candidates = (
+        [(m.start(), m.end()) for m in prepared.finder.finditer(folded_key)] if prepared.finder else []
+    )
+    exact_terms = [_term(key[s:e]) for s, e in candidates]
+    folded_terms = [_term(folded_key[s:e]) for s, e in candidates]
 
     q_exact = set(q.exact)
     if q.has_diacritics:
@@ -85,7 +113,7 @@ def highlight_spans(query: str, text: str) -> list[tuple[int, int]]:
     # A bare number ("3" of "3. Nguyên nhân") is weak too, unless the query is only numbers.
     numbers_weak = not all(w.isdigit() for w in q.exact)
     matched: list[tuple[int, int, bool]] = []
-    for (s, e, _), ex, fo in zip(toks, exact_terms, folded_terms):
+    for (s, e), ex, fo in zip(candidates, exact_terms, folded_terms):
         number = numbers_weak and ex.isdigit()
         if q.has_diacritics and ex in q_exact:
             matched.append((s, e, ex in stops or number))

@@ -15,6 +15,7 @@ from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Protocol, Sequence
 
+import faiss
 import numpy as np
 
 from corpus.vietnamese import has_diacritics, nfc, syllables
@@ -94,16 +95,17 @@ class SearchResponse:
     facets: dict[str, list[dict]] = field(default_factory=dict)
 
 
-def facet_counts(records: Iterable[ChunkRecord]) -> dict[str, list[dict]]:
-    """Passages per issuer, document type and year of issue, most frequent first."""
+def facet_counts(rows: Iterable[tuple[str | None, str | None, str | None]]) -> dict[str, list[dict]]:
+    """Passages per issuer, document type and year of issue, most frequent first,
+    from (issuer, doc_type, issued_date) rows."""
     counters: dict[str, Counter[str]] = {"issuer": Counter(), "doc_type": Counter(), "year": Counter()}
-    for rec in records:
-        if rec.issuer:
-            counters["issuer"][rec.issuer] += 1
-        if rec.doc_type:
-            counters["doc_type"][rec.doc_type] += 1
-        if rec.issued_date:
-            counters["year"][rec.issued_date[:4]] += 1
+    for issuer, doc_type, issued in rows:
+        if issuer:
+            counters["issuer"][issuer] += 1
+        if doc_type:
+            counters["doc_type"][doc_type] += 1
+        if issued:
+            counters["year"][issued[:4]] += 1
     out = {name: [{"value": v, "count": n} for v, n in c.most_common()] for name, c in counters.items()}
     out["year"].sort(key=lambda f: f["value"], reverse=True)
     return out
@@ -144,6 +146,10 @@ class Searcher:
         self.snapshot = snapshot
         self.store = ChunkStore(snapshot.store, readonly=True)
         self.vectors = VectorIndex.load(snapshot.vectors)
+        # One OpenMP thread: a server's request threads already share the cores,
+        # and FAISS's thread start-up per call costs more than exact search of a
+        # few thousand vectors.
+        faiss.omp_set_num_threads(1)
         self.lexical = LexicalIndex(snapshot.lexical)
         self.encoder = encoder
         self.settings = settings
@@ -205,8 +211,7 @@ class Searcher:
         t = time.perf_counter()
         fused = self._fuse(lexical, dense, mode, dense_weight)
         ranks = ({c: r + 1 for r, (c, _) in enumerate(lexical)}, {c: r + 1 for r, (c, _) in enumerate(dense)})
-        ids = [cid for cid, _ in fused] if facets else [cid for cid, _ in fused[: (k + offset) * 3]]
-        records = self.store.get_chunks(ids)
+        records = self.store.get_chunks([cid for cid, _ in fused[: (k + offset) * 3]])
         results = self._assemble(fused, records, text if highlights else None, k + offset, ranks)[offset:]
         timings["fuse"] = _ms(t)
         timings["total"] = _ms(t0)
@@ -217,7 +222,7 @@ class Searcher:
             total=len(fused),
             timings_ms=timings,
             dense_query=dense_query if dense_query != text else None,
-            facets=facet_counts(records.values()) if facets else {},
+            facets=facet_counts(self.store.facet_rows([cid for cid, _ in fused])) if facets else {},
         )
 
     def _embed(self, text: str) -> np.ndarray:
