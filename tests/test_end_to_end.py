@@ -104,3 +104,30 @@ def test_search_errors_are_clear(indexed, tmp_path):
     empty = dict(env, VANBAN_DATA_DIR=str(tmp_path / "nothing"))
     proc = run(["search", "bão"], empty, check=False)
     assert proc.returncode == 2 and "vanban index" in proc.stderr
+
+
+def test_eval_command_on_a_small_beir_set(tmp_path):
+    folder = tmp_path / "mini"
+    folder.mkdir()
+    docs = [
+        ("d1", "Luật A - Điều 1", "Người lao động có quyền đơn phương chấm dứt hợp đồng lao động khi không được trả lương."),
+        ("d2", "Luật A - Điều 2", "Người sử dụng lao động phải báo trước 30 ngày khi chấm dứt hợp đồng."),
+        ("d3", "Luật B - Điều 1", "Cơ quan thuế kiểm tra hồ sơ khai thuế của doanh nghiệp."),
+    ]
+    (folder / "corpus.jsonl").write_text(
+        "\n".join(json.dumps({"_id": i, "title": t, "text": x}, ensure_ascii=False) for i, t, x in docs) + "\n", encoding="utf-8"
+    )
+    (folder / "queries.jsonl").write_text(
+        json.dumps({"_id": "q1", "text": "quyền đơn phương chấm dứt hợp đồng của người lao động"}, ensure_ascii=False) + "\n"
+        + json.dumps({"_id": "q2", "text": "kiem tra ho so khai thue"}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    (folder / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td3\t1\n", encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(REPO), VANBAN_DATA_DIR=str(tmp_path / "data"))
+    out = json.loads(run(["eval", str(folder), "--json"], env).stdout)
+    assert out["queries"] == 2 and out["index"]["documents"] == 3
+    for mode in ("lexical", "dense", "hybrid"):
+        metrics = out["modes"][mode]["metrics"]
+        assert metrics["recall@5"] == 1.0 and 0 < metrics["mrr@10"] <= 1.0
+    text = run(["eval", str(folder)], env).stdout
+    assert "hybrid" in text and "mrr@10" in text
