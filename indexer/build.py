@@ -19,9 +19,11 @@ from typing import Callable, Iterable, Protocol, Sequence
 import numpy as np
 
 from corpus.chunker import ChunkSettings, TokenCounter, embedding_text
+from corpus.kinds import passage_kind
 from corpus.models import Chunk, ParsedDocument, ReadProblem
 from corpus.pipeline import process
 from corpus.readers import iter_files, read_path
+from corpus.tasks import Task, extract_tasks
 from indexer.lexical import LexicalDoc, LexicalIndex
 from indexer.snapshot import Snapshot, SnapshotDir
 from indexer.store import ChunkStore, FileState
@@ -30,7 +32,7 @@ from indexer.vocabulary import Vocabulary
 
 
 # Bump when parsing or chunking changes what passages a file gives.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 
 
 class PassageEncoder(Protocol):
@@ -79,6 +81,8 @@ class _Pending:
     texts: list[str]
     hashes: list[str]
     source: str
+    kinds: list[str]
+    tasks: list[Task]
 
 
 def embed_hash(text: str) -> str:
@@ -216,7 +220,17 @@ class Indexer:
                     seen.add(doc_id)
                     context = passage_context(done.parsed)
                     texts = [embedding_text(c, context) for c in done.chunks]
-                    pending.append(_Pending(done.parsed, done.chunks, texts, [embed_hash(t) for t in texts], source))
+                    kinds = [passage_kind(c.heading_path, c.text) for c in done.chunks]
+                    try:
+                        tasks = extract_tasks(done.parsed)
+                    except Exception as exc:  # the passages are still worth indexing
+                        tasks = []
+                        report.problems.append(ReadProblem(
+                            source, "tasks_failed", f"Không trích được nhiệm vụ của {doc_id}: {type(exc).__name__}: {exc}",
+                            "warning"))
+                    pending.append(
+                        _Pending(done.parsed, done.chunks, texts, [embed_hash(t) for t in texts], source, kinds, tasks)
+                    )
                     waiting += len(done.chunks)
                     if waiting >= self.settings.flush_chunks:
                         flush()
@@ -333,7 +347,7 @@ class Indexer:
                 lexical.delete_doc(doc_id)
                 removed.extend(gone)
             matrix = np.stack([known[h] for h in p.hashes]) if p.hashes else np.zeros((0, self.encoder.dim), np.float32)
-            chunk_ids = store.add_document(p.parsed, p.chunks, p.hashes, matrix, p.source)
+            chunk_ids = store.add_document(p.parsed, p.chunks, p.hashes, matrix, p.source, p.kinds, p.tasks)
             lexical.add(
                 LexicalDoc(cid, doc_id, c.text, lexical_context(p.parsed, c)) for cid, c in zip(chunk_ids, p.chunks)
             )

@@ -8,7 +8,9 @@ different passage.
 
 from __future__ import annotations
 
+import calendar
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -19,8 +21,9 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from corpus.models import Chunk, ParsedDocument
+from corpus.tasks import Task, assignee_key
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,6 +66,27 @@ CREATE TABLE IF NOT EXISTS chunks (
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document);
+CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    document INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    chunk INTEGER,                -- the passage that holds the task's start
+    section_id INTEGER,
+    heading_path TEXT NOT NULL,
+    action TEXT NOT NULL,
+    deadline TEXT,                -- "2024-08-15", "2024-09", "2024-Q3", "2024-H2", "2024"
+    deadline_end TEXT,            -- the last day the deadline allows, for filtering and sorting
+    deadline_text TEXT,
+    lead_person TEXT,
+    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_document ON tasks(document);
+CREATE INDEX IF NOT EXISTS tasks_chunk ON tasks(chunk);
+CREATE TABLE IF NOT EXISTS task_assignees (
+    task INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    key TEXT NOT NULL             -- normalised for matching: case, tone style, spacing
+);
+CREATE INDEX IF NOT EXISTS task_assignees_key ON task_assignees(key);
 CREATE INDEX IF NOT EXISTS chunks_embed_hash ON chunks(embed_hash);
 """
 
@@ -95,6 +119,7 @@ class ChunkRecord:
     event_date: str | None
     subject: str | None
     title: str | None
+    kind: str | None = None
 
 
 @dataclass
@@ -107,6 +132,7 @@ class Filters:
     number: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    kind: str | None = None  # passage kind: result, shortcoming, cause, task, proposal, other
 
     def is_empty(self) -> bool:
         return all(v in (None, "") for v in asdict(self).values())
@@ -124,10 +150,18 @@ class ChunkStore:
         if not readonly:
             self._writer = self._connect()
             self._writer.executescript(SCHEMA)
-            self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            if not self._has_column("chunks", "kind"):
+                # Schema 1 -> 2: passage kinds (filled in when files are read again).
+                self._writer.execute("ALTER TABLE chunks ADD COLUMN kind TEXT")
+            self._writer.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             self._writer.commit()
         else:
             self._connect()  # fail now, not at the first query, if the file is missing
+        # An index written before passage kinds existed answers with kind NULL.
+        self._kind = "c.kind" if self._has_column("chunks", "kind") else "NULL"
+
+    def _has_column(self, table: str, column: str) -> bool:
+        return any(row[1] == column for row in self.db.execute(f"PRAGMA table_info({table})"))
 
     def _connect(self) -> sqlite3.Connection:
         if self.readonly:
@@ -224,11 +258,20 @@ class ChunkStore:
         return ids
 
     def add_document(
-        self, doc: ParsedDocument, chunks: Sequence[Chunk], embed_hashes: Sequence[str], vectors: np.ndarray, source: str
+        self,
+        doc: ParsedDocument,
+        chunks: Sequence[Chunk],
+        embed_hashes: Sequence[str],
+        vectors: np.ndarray,
+        source: str,
+        kinds: Sequence[str] | None = None,
+        tasks: Sequence[Task] = (),
     ) -> list[int]:
-        """Insert a document (replacing one with the same doc_id); returns its chunk ids."""
+        """Insert a document (replacing one with the same doc_id) with its passages,
+        their kinds and the tasks it assigns; returns the passages' chunk ids."""
         if not len(chunks) == len(vectors) == len(embed_hashes):
             raise ValueError("one vector and one embed hash per chunk")
+        kinds = list(kinds) if kinds is not None else [None] * len(chunks)
         self.delete_document(doc.raw.doc_id)
         m = doc.metadata
         raw = doc.raw
@@ -250,18 +293,33 @@ class ChunkStore:
         doc_row = cur.lastrowid
         ids: list[int] = []
         vecs = np.ascontiguousarray(vectors, dtype=np.float32)
-        for c, h, v in zip(chunks, embed_hashes, vecs):
+        for c, h, v, kind in zip(chunks, embed_hashes, vecs, kinds):
             cur = self.db.execute(
                 """INSERT INTO chunks (document, idx, section_id, heading_path, text, char_start, char_end,
-                       page_first, page_last, n_tokens, content_hash, embed_hash, vector)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       page_first, page_last, n_tokens, content_hash, embed_hash, vector, kind)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     doc_row, c.index, c.section_id, json.dumps(c.heading_path, ensure_ascii=False), c.text,
                     c.char_span[0], c.char_span[1], c.pages[0] if c.pages else None, c.pages[1] if c.pages else None,
-                    c.n_tokens, c.content_hash, h, v.tobytes(),
+                    c.n_tokens, c.content_hash, h, v.tobytes(), kind,
                 ),
             )
             ids.append(int(cur.lastrowid))
+        spans = [(c.char_span, cid) for c, cid in zip(chunks, ids)]
+        for t in tasks:
+            chunk = next((cid for (a, b), cid in spans if a <= t.char_span[0] < b), None)
+            cur = self.db.execute(
+                """INSERT INTO tasks (document, chunk, section_id, heading_path, action, deadline, deadline_end,
+                       deadline_text, lead_person, char_start, char_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    doc_row, chunk, t.section_id, json.dumps(t.heading_path, ensure_ascii=False), t.action,
+                    t.deadline, deadline_end(t.deadline), t.deadline_text, t.lead_person, t.char_span[0], t.char_span[1],
+                ),
+            )
+            self.db.executemany(
+                "INSERT INTO task_assignees VALUES (?, ?, ?)",
+                [(cur.lastrowid, name, assignee_key(name)) for name in t.assignees],
+            )
         return ids
 
     def commit(self) -> None:
@@ -269,9 +327,11 @@ class ChunkStore:
 
     # -- reading ------------------------------------------------------------
 
-    _CHUNK_SELECT = """SELECT c.id, d.doc_id, d.source, d.format, c.text, c.heading_path, c.char_start, c.char_end,
+    @property
+    def _CHUNK_SELECT(self) -> str:
+        return f"""SELECT c.id, d.doc_id, d.source, d.format, c.text, c.heading_path, c.char_start, c.char_end,
         c.page_first, c.page_last, c.section_id, d.number, d.doc_type, d.type_code, d.issuer, d.issued_date,
-        d.event_date, d.subject, d.title FROM chunks c JOIN documents d ON d.id = c.document"""
+        d.event_date, d.subject, d.title, {self._kind} FROM chunks c JOIN documents d ON d.id = c.document"""
 
     def get_chunks(self, ids: Sequence[int]) -> dict[int, ChunkRecord]:
         out: dict[int, ChunkRecord] = {}
@@ -294,6 +354,80 @@ class ChunkStore:
             out.extend(self.db.execute(
                 f"SELECT d.issuer, d.doc_type, d.issued_date FROM chunks c JOIN documents d ON d.id = c.document "
                 f"WHERE c.id IN ({marks})", part))
+        return out
+
+    _TASK_SELECT = """SELECT t.id, d.doc_id, t.chunk, t.section_id, t.heading_path, t.action, t.deadline, t.deadline_end,
+        t.deadline_text, t.lead_person, t.char_start, t.char_end, d.number, d.doc_type, d.issuer, d.issued_date,
+        d.event_date, d.subject, d.title, d.pages,
+        (SELECT json_group_array(a.name) FROM task_assignees a WHERE a.task = t.id) AS names
+        FROM tasks t JOIN documents d ON d.id = t.document"""
+
+    def tasks(
+        self,
+        chunk_ids: Sequence[int] | None = None,
+        assignee_key: str | None = None,
+        due_from: str | None = None,
+        due_to: str | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Tasks, optionally only those starting in the given passages, given to a
+        unit whose key contains ``assignee_key``, or due within [due_from, due_to]."""
+        clauses, args = ["1 = 1"], []
+        if chunk_ids is not None:
+            if not chunk_ids:
+                return []
+            clauses.append(f"t.chunk IN ({','.join('?' * len(chunk_ids))})")
+            args.extend(chunk_ids)
+        if assignee_key:
+            clauses.append("EXISTS (SELECT 1 FROM task_assignees a WHERE a.task = t.id AND instr(a.key, ?) > 0)")
+            args.append(assignee_key)
+        if due_from:
+            clauses.append("t.deadline_end >= ?")
+            args.append(due_from)
+        if due_to:
+            clauses.append("t.deadline_end <= ?")
+            args.append(due_to)
+        sql = f"{self._TASK_SELECT} WHERE {' AND '.join(clauses)} ORDER BY d.id, t.char_start LIMIT ?"
+        rows = self.db.execute(sql, [*args, limit]).fetchall()
+        out = []
+        for r in rows:
+            pages = json.loads(r[19])
+            page_span = None
+            if pages:
+                hit = [p for a, b, p in pages if a < r[11] and b > r[10]]
+                page_span = [min(hit), max(hit)] if hit else None
+            out.append({
+                "task_id": r[0], "doc_id": r[1], "chunk_id": r[2], "section_id": r[3],
+                "heading_path": json.loads(r[4]), "action": r[5], "deadline": r[6], "deadline_end": r[7],
+                "deadline_text": r[8], "lead_person": r[9], "char_span": [r[10], r[11]],
+                "number": r[12], "doc_type": r[13], "issuer": r[14], "issued_date": r[15], "event_date": r[16],
+                "subject": r[17], "title": r[18], "pages": page_span, "assignees": json.loads(r[20]),
+            })
+        return out
+
+    def assignee_counts(self) -> list[tuple[str, str, int]]:
+        """(key, most frequent spelling, number of tasks) per unit, most tasks first."""
+        rows = self.db.execute(
+            "SELECT key, name, COUNT(*) FROM task_assignees GROUP BY key, name ORDER BY key, COUNT(*) DESC"
+        ).fetchall()
+        best: dict[str, tuple[str, int]] = {}
+        for key, name, n in rows:
+            total = best.get(key, (name, 0))[1] + n
+            best[key] = (best.get(key, (name, 0))[0], total)
+        return sorted(((k, v[0], v[1]) for k, v in best.items()), key=lambda x: (-x[2], x[1]))
+
+    def vector(self, chunk_id: int) -> np.ndarray | None:
+        row = self.db.execute("SELECT vector FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+        return np.frombuffer(row[0], dtype=np.float32) if row else None
+
+    def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        out: dict[int, np.ndarray] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for cid, blob in self.db.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", part):
+                out[cid] = np.frombuffer(blob, dtype=np.float32)
         return out
 
     def iter_chunks(self) -> Iterator[ChunkRecord]:
@@ -344,6 +478,29 @@ class ChunkStore:
         return {"documents": docs, "chunks": chunks, "files": files}
 
 
+def deadline_end(value: str | None) -> str | None:
+    """The last day a normalised deadline allows: "2024-Q3" -> "2024-09-30",
+    "2024-09" -> "2024-09-30", "2024-H2" -> "2024-12-31", "2024" -> "2024-12-31"."""
+    if not value:
+        return None
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?|-Q([1-4])|-H([12]))?", value)
+    if not m:
+        return None
+    year = int(m.group(1))
+    if m.group(3):
+        return value
+    if m.group(2):
+        month = int(m.group(2))
+    elif m.group(4):
+        month = 3 * int(m.group(4))
+    elif m.group(5):
+        month = 6 * int(m.group(5))
+    else:
+        month = 12
+    last = calendar.monthrange(year, month)[1]
+    return f"{year:04d}-{month:02d}-{last:02d}"
+
+
 def _like_prefix(prefix: str) -> str:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
@@ -358,6 +515,9 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
             # Case-insensitive for ASCII; Vietnamese values are compared as stored (NFC).
             clauses.append(f"d.{name} = ? COLLATE NOCASE")
             args.append(value)
+    if filters.kind:
+        clauses.append("c.kind = ?")
+        args.append(filters.kind)
     if filters.date_from:
         clauses.append("d.issued_date >= ?")
         args.append(filters.date_from)
@@ -373,5 +533,5 @@ def _chunk_record(row: tuple) -> ChunkRecord:
         heading_path=json.loads(row[5]), char_span=(row[6], row[7]),
         pages=(row[8], row[9]) if row[8] is not None else None, section_id=row[10],
         number=row[11], doc_type=row[12], type_code=row[13], issuer=row[14], issued_date=row[15],
-        event_date=row[16], subject=row[17], title=row[18],
+        event_date=row[16], subject=row[17], title=row[18], kind=row[19],
     )

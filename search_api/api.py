@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +33,13 @@ from corpus.readers import format_of
 from indexer.snapshot import IndexLockedError, NoIndexError, SnapshotDir
 from indexer.store import Filters
 from search_api.batching import BatchingQueryEncoder
+from search_api.directives import (
+    GROUP_THRESHOLD,
+    assignee_list,
+    find_tasks,
+    recurring_shortcomings,
+    similar_passages,
+)
 from search_api.retrieval import QueryError, Searcher
 from search_api.settings import Settings
 
@@ -218,9 +226,11 @@ def create_app(settings: Settings, service: IndexService | None = None) -> FastA
         date_from: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
         date_to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
         mode: Annotated[str, Query(pattern="^(hybrid|dense|lexical)$")] = "hybrid",
+        kind: Annotated[str | None, Query(pattern="^(result|shortcoming|cause|task|proposal|other)$")] = None,
     ) -> dict:
         searcher = service.searcher()
-        filters = Filters(issuer=issuer or None, doc_type=doc_type or None, date_from=date_from, date_to=date_to)
+        filters = Filters(issuer=issuer or None, doc_type=doc_type or None, date_from=date_from, date_to=date_to,
+                          kind=kind or None)
         offset = (page - 1) * k
         if offset + k > searcher.settings.max_k:
             raise ApiError(422, "bad_page", f"Chỉ xem được {searcher.settings.max_k} kết quả đầu tiên")
@@ -235,6 +245,53 @@ def create_app(settings: Settings, service: IndexService | None = None) -> FastA
             "timings_ms": response.timings_ms,
             "dense_query": response.dense_query,
         }
+
+    @app.get("/api/tasks")
+    def tasks(
+        service: Service,
+        q: Annotated[str | None, Query(max_length=settings.max_query_chars)] = None,
+        assignee: Annotated[str | None, Query(max_length=200)] = None,
+        due_from: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+        due_to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+        k: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> dict:
+        found = find_tasks(service.searcher(), (q or "").strip() or None, assignee or None, due_from, due_to, k)
+        return {"query": q, "tasks": found, "total": len(found)}
+
+    @app.get("/api/assignees")
+    def assignees(service: Service) -> dict:
+        units = assignee_list(service.searcher())
+        return {"assignees": units, "total": len(units)}
+
+    @app.get("/api/shortcomings/recurring")
+    def recurring(
+        service: Service,
+        q: Annotated[str | None, Query(max_length=settings.max_query_chars)] = None,
+        passage_id: Annotated[int | None, Query(ge=1)] = None,
+    ) -> dict:
+        if bool((q or "").strip()) == (passage_id is not None):
+            raise ApiError(422, "invalid_parameter", "Cần đúng một trong hai: q hoặc passage_id")
+        searcher = service.searcher()
+        if passage_id is not None and not searcher.store.get_chunks([passage_id]):
+            raise ApiError(404, "unknown_passage", f"Không có đoạn văn bản {passage_id}")
+        groups = recurring_shortcomings(searcher, query=q, chunk_id=passage_id)
+        return {
+            "query": q,
+            "passage_id": passage_id,
+            "threshold": GROUP_THRESHOLD,
+            "groups": [
+                {"label": g.label, "documents": g.documents, "first_date": g.first_date,
+                 "occurrences": [asdict(o) for o in g.occurrences]}
+                for g in groups
+            ],
+        }
+
+    @app.get("/api/passages/{passage_id}/similar")
+    def similar(service: Service, passage_id: int, k: Annotated[int, Query(ge=1, le=50)] = 10) -> dict:
+        found = similar_passages(service.searcher(), passage_id, k)
+        if found is None:
+            raise ApiError(404, "unknown_passage", f"Không có đoạn văn bản {passage_id}")
+        return {"passage_id": passage_id, "results": found}
 
     @app.get("/api/documents/{doc_id:path}/file")
     def document_file(doc_id: str, service: Service) -> FileResponse:

@@ -127,7 +127,8 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings, out: TextIO, err: 
     return 1 if errors and not docs else 0
 
 
-FILTER_FIELDS = ("issuer", "doc_type", "type_code", "number", "date_from", "date_to", "year")
+FILTER_FIELDS = ("issuer", "doc_type", "type_code", "number", "date_from", "date_to", "year", "kind")
+KINDS = ("result", "shortcoming", "cause", "task", "proposal", "other")
 
 
 def parse_filters(items: Sequence[str] | None) -> Filters:
@@ -142,6 +143,10 @@ def parse_filters(items: Sequence[str] | None) -> Filters:
             if not (value.isdigit() and len(value) == 4):
                 raise ValueError(f"năm không hợp lệ: {value!r}")
             filters.date_from, filters.date_to = f"{value}-01-01", f"{value}-12-31"
+        elif name == "kind":
+            if value not in KINDS:
+                raise ValueError(f"loại đoạn không hợp lệ: {value!r} (một trong {', '.join(KINDS)})")
+            filters.kind = value
         elif name in ("date_from", "date_to"):
             iso = _iso_or_none(value)
             if iso is None:
@@ -342,6 +347,77 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
     return 0
 
 
+def _open(settings: Settings, err: TextIO):
+    from indexer.snapshot import NoIndexError
+    from search_api.services import open_searcher
+
+    try:
+        return open_searcher(settings)
+    except NoIndexError as exc:
+        print(f"Lỗi: {exc}", file=err)
+        return None
+
+
+def _cite_line(c: dict) -> str:
+    head = " ".join(x for x in (c.get("doc_type"), f"số {c['number']}" if c.get("number") else None) if x)
+    date = f" ngày {c['issued_date']}" if c.get("issued_date") else (f" (họp ngày {c['event_date']})" if c.get("event_date") else "")
+    issuer = f" — {c['issuer']}" if c.get("issuer") else ""
+    where = " › ".join(c.get("heading_path") or [])
+    return f"{head or '(không rõ loại)'}{date}{issuer}" + (f" — mục {where[:120]}" if where else "")
+
+
+def cmd_tasks(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from search_api.directives import find_tasks
+
+    due_before = _iso_or_none(args.due_before) if args.due_before else None
+    if args.due_before and due_before is None:
+        print(f"Lỗi: ngày không hợp lệ: {args.due_before!r}", file=err)
+        return 2
+    searcher = _open(settings, err)
+    if searcher is None:
+        return 2
+    tasks = find_tasks(searcher, args.query or None, args.assignee, None, due_before, args.k)
+    if args.json:
+        out.write(json.dumps({"tasks": tasks}, ensure_ascii=False) + "\n")
+        return 0
+    if not tasks:
+        print("Không tìm thấy nhiệm vụ nào.", file=out)
+    for i, t in enumerate(tasks, 1):
+        due = t["deadline"] or "không nêu hạn"
+        print(f"{i}. [{', '.join(t['assignees']) or '(không rõ đơn vị)'}] hạn: {due}"
+              + (f" — chỉ đạo: {t['lead_person']}" if t["lead_person"] else ""), file=out)
+        print(f"   {' '.join(t['action'].split())[:300]}", file=out)
+        print(f"   nguồn: {_cite_line(t['citation'])} [{t['doc_id']}]", file=out)
+    return 0
+
+
+def cmd_shortcomings(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from dataclasses import asdict as _asdict
+
+    from search_api.directives import recurring_shortcomings
+
+    searcher = _open(settings, err)
+    if searcher is None:
+        return 2
+    groups = recurring_shortcomings(searcher, query=args.query)
+    if args.json:
+        out.write(json.dumps({"groups": [{"label": g.label, "documents": g.documents,
+                                          "occurrences": [_asdict(o) for o in g.occurrences]} for g in groups]},
+                             ensure_ascii=False) + "\n")
+        return 0
+    if not groups:
+        print("Không tìm thấy tồn tại, hạn chế nào khớp.", file=out)
+    for i, g in enumerate(groups, 1):
+        print(f"{i}. {g.label[:160]}  — {g.documents} văn bản", file=out)
+        for o in g.occurrences:
+            when = o.date or "không rõ ngày"
+            if o.date_kind == "event":
+                when += " (ngày họp)"
+            print(f"   {when}: {' '.join(o.passage.split())[:200]}", file=out)
+            print(f"      nguồn: {_cite_line(o.citation)} [{o.doc_id}]", file=out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vanban", description="Tìm kiếm văn bản hành chính tiếng Việt, có trích dẫn nguồn.")
     parser.add_argument("--home", help="thư mục dữ liệu của vanban (mặc định: $VANBAN_HOME hoặc ~/.cache/vanban)")
@@ -370,6 +446,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"lọc theo {', '.join(FILTER_FIELDS)}; lặp lại được")
     p.add_argument("--json", action="store_true", help="in JSON")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("tasks", help="các nhiệm vụ được giao: đơn vị, nội dung, thời hạn, nguồn")
+    p.add_argument("query", nargs="?", help="chủ đề, ví dụ: bão số 3 (bỏ trống: mọi nhiệm vụ)")
+    p.add_argument("--assignee", help="đơn vị được giao (một phần tên cũng được)")
+    p.add_argument("--due-before", help="hạn chót không muộn hơn ngày này (YYYY-MM-DD hoặc DD/MM/YYYY)")
+    p.add_argument("--k", type=int, default=20)
+    p.add_argument("--data-dir", help="thư mục chỉ mục")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_tasks)
+
+    p = sub.add_parser("shortcomings", help="các tồn tại, hạn chế lặp lại qua nhiều văn bản, theo thời gian")
+    p.add_argument("query", help="chủ đề, ví dụ: giải phóng mặt bằng chậm")
+    p.add_argument("--data-dir", help="thư mục chỉ mục")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_shortcomings)
 
     p = sub.add_parser("serve", help="chạy máy chủ API và trang tìm kiếm")
     p.add_argument("--host", default="127.0.0.1")

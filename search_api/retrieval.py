@@ -78,6 +78,7 @@ class SearchResult:
     text: str
     citation: Citation
     highlights: list[list[int]]
+    kind: str | None = None  # result, shortcoming, cause, task, proposal, other
     ranks: dict[str, int | None] = field(default_factory=dict)
 
     def to_json(self) -> dict:
@@ -296,6 +297,7 @@ class Searcher:
                     text=rec.text,
                     citation=citation_of(rec),
                     highlights=[[a, b] for a, b in highlight_spans(query, rec.text)] if query else [],
+                    kind=rec.kind,
                     ranks={"lexical": lex_ranks.get(cid), "dense": dense_ranks.get(cid)},
                 )
             )

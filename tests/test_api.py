@@ -248,10 +248,57 @@ def test_searches_during_an_upload_see_whole_snapshots(tmp_path):
                 continue
             new = {x["doc_id"] for x in r.json()["results"] if x["doc_id"].startswith("ong-")}
             seen.append(len(new))
-    uploader.join()
+    uploader.join(timeout=150)
+    assert not uploader.is_alive(), "the upload did not finish"
     server.should_exit = True
     thread.join(timeout=10)
     assert result["upload"].status_code == 201, result["upload"].text
     assert not errors
     assert len(seen) >= 3  # searches really ran during the upload
     assert set(seen) <= {0, 3}  # never a partial index
+
+
+def test_kind_filter(client):
+    r = client.get("/api/search", params={"q": "giải phóng mặt bằng", "kind": "shortcoming", "k": 10}).json()
+    assert r["results"] and all(x["kind"] == "shortcoming" for x in r["results"])
+    assert client.get("/api/search", params={"q": "bão", "kind": "rumour"}).status_code == 422
+
+
+def test_tasks_and_assignees(client):
+    r = client.get("/api/tasks", params={"q": "khắc phục hậu quả bão số 3", "k": 100}).json()
+    assert r["tasks"]
+    t = r["tasks"][0]
+    assert set(t) >= {"assignees", "action", "deadline", "lead_person", "doc_id", "citation"}
+    assert set(t["citation"]) >= {"number", "issuer", "issued_date", "heading_path", "char_span"}
+    units = {a for x in r["tasks"] for a in x["assignees"]}
+    assert "Phòng Nông nghiệp và PTNT" in units
+    only = client.get("/api/tasks", params={"assignee": "Phòng Kinh tế và Hạ tầng", "k": 100}).json()["tasks"]
+    assert only and all(any("Kinh tế và Hạ tầng" in a for a in x["assignees"]) for x in only)
+    due = client.get("/api/tasks", params={"due_from": "2024-10-01", "due_to": "2024-11-30", "k": 200}).json()["tasks"]
+    assert due and all(x["deadline"] and "2024-10" <= x["deadline"][:7] <= "2024-11" or x["deadline"] == "2024-Q4" for x in due)
+    assert client.get("/api/tasks", params={"due_to": "30/11/2024"}).status_code == 422
+    units = client.get("/api/assignees").json()["assignees"]
+    assert units[0]["tasks"] >= units[-1]["tasks"] and {"name", "key", "tasks"} <= set(units[0])
+
+
+def test_recurring_shortcomings_and_similar(client):
+    # The grouping's quality depends on the real model (test_end_to_end.py checks
+    # it); here: the shape, the date order, and that every occurrence is on topic.
+    r = client.get("/api/shortcomings/recurring", params={"q": "giải phóng mặt bằng chậm"}).json()
+    assert r["groups"] and r["threshold"] > 0
+    docs = {o["doc_id"] for g in r["groups"] for o in g["occurrences"]}
+    assert len(docs) >= 3
+    for g in r["groups"]:
+        dates = [o["date"] for o in g["occurrences"]]
+        assert dates == sorted(dates) and g["documents"] == len({o["doc_id"] for o in g["occurrences"]})
+        assert all("giải phóng mặt bằng" in o["passage"].lower() or "gpmb" in o["passage"].lower()
+                   for o in g["occurrences"])
+    g = r["groups"][0]
+    pid = g["occurrences"][0]["chunk_id"]
+    by_passage = client.get("/api/shortcomings/recurring", params={"passage_id": pid}).json()
+    assert by_passage["groups"]
+    sim = client.get(f"/api/passages/{pid}/similar", params={"k": 5}).json()["results"]
+    assert len(sim) == 5 and all(x["chunk_id"] != pid for x in sim)
+    assert client.get("/api/passages/999999/similar").status_code == 404
+    assert client.get("/api/shortcomings/recurring").status_code == 422
+    assert client.get("/api/shortcomings/recurring", params={"passage_id": 999999}).status_code == 404

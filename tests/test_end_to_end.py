@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SAMPLES
+from conftest import REPO, SAMPLES, shared_path
 
 VANBAN = [sys.executable, "-m", "search_api.cli"]
 
@@ -27,21 +27,21 @@ def run(args: list[str], env: dict, check: bool = True) -> subprocess.CompletedP
 def indexed(tmp_path_factory):
     data = tmp_path_factory.mktemp("e2e") / "data"
     env = dict(os.environ, VANBAN_DATA_DIR=str(data), PYTHONPATH=str(REPO))
-    first = run(["index", str(SAMPLES), "--json"], env)
+    first = run(["index", str(SAMPLES), str(shared_path("corpus", "seeds")), "--json"], env)
     return env, json.loads(first.stdout)
 
 
 def test_index_report(indexed):
     _, report = indexed
-    assert report["totals"]["documents"] == 10
+    assert report["totals"]["documents"] == 15
     assert report["chunks_embedded"] == report["chunks_indexed"] > 100
     assert not [p for p in report["problems"] if p["level"] == "error"]
 
 
 def test_reindex_of_unchanged_corpus_embeds_nothing(indexed):
     env, first = indexed
-    again = json.loads(run(["index", str(SAMPLES), "--json"], env).stdout)
-    assert again["files_unchanged"] == 10 and again["chunks_embedded"] == 0
+    again = json.loads(run(["index", str(SAMPLES), str(shared_path("corpus", "seeds")), "--json"], env).stdout)
+    assert again["files_unchanged"] == 15 and again["chunks_embedded"] == 0
     assert again["snapshot"] == first["snapshot"]
 
 
@@ -72,7 +72,8 @@ def test_abbreviation_query_finds_long_form(indexed):
 
 def test_pdf_results_cite_pages(indexed):
     env, _ = indexed
-    results = _search(env, "tình hình kinh tế - xã hội năm 2023", "--k", "10", "--filter", "doc_type=Báo cáo")["results"]
+    results = _search(env, "tình hình kinh tế - xã hội năm 2023", "--k", "10", "--filter", "doc_type=Báo cáo",
+                      "--filter", "issuer=UBND huyện Sông Mây")["results"]
     assert results and all(r["citation"]["doc_type"] == "Báo cáo" for r in results)
     assert all(r["doc_id"].endswith(".pdf") and r["citation"]["pages"] for r in results)
 
@@ -131,3 +132,42 @@ def test_eval_command_on_a_small_beir_set(tmp_path):
         assert metrics["recall@5"] == 1.0 and 0 < metrics["mrr@10"] <= 1.0
     text = run(["eval", str(folder)], env).stdout
     assert "hybrid" in text and "mrr@10" in text
+
+
+SEEDS = {f"00{i}" for i in range(5)}
+
+
+def test_storm_tasks_of_van_quan_with_citations(indexed):
+    env, _ = indexed
+    tasks = json.loads(run(["tasks", "bão số 3", "--json", "--k", "200"], env).stdout)["tasks"]
+    van_quan = [t for t in tasks if t["doc_id"].startswith("001_")]
+    units = {a for t in van_quan for a in t["assignees"]}
+    assert {"Phòng Nông nghiệp và PTNT", "Phòng Kinh tế và Hạ tầng"} <= units
+    assert any(u.startswith("UBND các xã") for u in units)
+    assert any("Lao động" in u or "lao động" in u for u in units)
+    for t in van_quan:
+        assert t["citation"]["issuer"] == "UBND huyện Văn Quan" and t["citation"]["heading_path"]
+        assert t["citation"]["event_date"] == "2024-09-24"
+
+
+def test_thuong_xuan_report_deadline(indexed):
+    env, _ = indexed
+    tasks = json.loads(run(["tasks", "--assignee", "Phòng Kinh tế - Hạ tầng", "--json", "--k", "50"], env).stdout)["tasks"]
+    hit = [t for t in tasks if t["doc_id"].startswith("000_") and t["deadline"] == "2024-08-15"]
+    assert hit, tasks
+    assert "Phòng Kinh tế - Hạ tầng" in hit[0]["assignees"]
+    assert hit[0]["citation"]["number"] == "163/TB-UBND"
+    due = json.loads(run(["tasks", "--assignee", "Kinh tế - Hạ tầng", "--due-before", "2024-08-31", "--json"], env).stdout)
+    assert all(t["deadline"] and t["deadline"] <= "2024-08-31" for t in due["tasks"])
+
+
+def test_slow_land_clearance_recurs_across_seeds_in_date_order(indexed):
+    env, _ = indexed
+    groups = json.loads(run(["shortcomings", "giải phóng mặt bằng chậm", "--json"], env).stdout)["groups"]
+    assert groups
+    best = max(groups, key=lambda g: len({o["doc_id"][:3] for o in g["occurrences"]} & SEEDS))
+    seeds = [o for o in best["occurrences"] if o["doc_id"][:3] in SEEDS]
+    assert len(seeds) >= 3
+    dates = [o["date"] for o in best["occurrences"]]
+    assert all(dates) and dates == sorted(dates)
+    assert {o["date_kind"] for o in seeds} >= {"event"}  # an undated notice is placed by its meeting date
