@@ -29,7 +29,7 @@ from indexer.snapshot import SnapshotDir  # noqa: E402
 from search_api.benchmark import index_corpus, run_beir  # noqa: E402
 from search_api.evaluate import load_needle_queries, needle_metrics, percentiles  # noqa: E402
 from search_api.retrieval import Searcher  # noqa: E402
-from search_api.services import embedder  # noqa: E402
+from search_api.services import query_encoder  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -38,7 +38,7 @@ SHARED = REPO.parent / "shared"
 def seed_dev(settings: Settings, progress) -> dict:
     data_dir = settings.home / "bench" / "seeds"
     index_corpus([SHARED / "corpus" / "seeds"], data_dir, settings, progress)
-    searcher = Searcher(SnapshotDir(data_dir).require_current(), embedder(settings, settings.query_threads))
+    searcher = Searcher(SnapshotDir(data_dir).require_current(), query_encoder(settings))
     queries = load_needle_queries(SHARED / "eval" / "seed-queries-dev.jsonl")
     out = {}
     for mode in ("lexical", "dense", "hybrid"):
@@ -56,7 +56,7 @@ WARM_UP = ["thủ tục hành chính", "quyền sử dụng đất", "hợp đ�
 def latency(settings: Settings, data_dir: Path, queries: list[str]) -> dict:
     """Each distinct query once, after a warm-up on other queries; the searcher's
     cache of query vectors is emptied first so every query is embedded."""
-    searcher = Searcher(SnapshotDir(data_dir).require_current(), embedder(settings, settings.query_threads))
+    searcher = Searcher(SnapshotDir(data_dir).require_current(), query_encoder(settings))
     for q in WARM_UP * 4:
         searcher.search(q, k=10)
     searcher._cache.clear()

@@ -68,14 +68,21 @@ class IndexService:
     def __init__(self, settings: Settings, encoder=None, count_tokens=None, load_model: bool = True):
         self.settings = settings
         self.snapshots = SnapshotDir(settings.index_dir)
+        queries = encoder
         if encoder is None and load_model:
-            from search_api.services import embedder
+            from search_api.services import embedder, query_encoder
 
+            # Passages (uploads) use the torch model, loaded when first needed.
             encoder = embedder(settings, settings.query_threads)
-            # Load and warm the model now: the first person to search should not
-            # wait for it.
-            encoder.encode_queries(["khởi động"])
-        self.query_encoder = BatchingQueryEncoder(encoder) if encoder is not None else None
+            queries = query_encoder(settings)
+            # Warm the query encoder now: the first person to search should not wait.
+            queries.encode_queries(["khởi động"])
+        from search_api.services import parallel_safe
+
+        if queries is not None and not parallel_safe(queries):
+            # The torch model takes one call at a time: concurrent queries share calls.
+            queries = BatchingQueryEncoder(queries)
+        self.query_encoder = queries
         self.encoder = encoder
         self._count_tokens = count_tokens
         self._searcher: Searcher | None = None
@@ -398,7 +405,9 @@ def create_app(settings: Settings, service: IndexService | None = None) -> FastA
         current = service.snapshots.current()
         if current is None:
             return {"documents": 0, "chunks": 0, "index_bytes": 0, "snapshot": None,
-                    "model": service.encoder.model_info() if service.encoder else None, "last_indexing": None}
+                    "model": service.encoder.model_info() if service.encoder else None,
+                    "query_model": service.query_encoder.model_info() if service.query_encoder else None,
+                    "last_indexing": None}
         searcher = service.searcher()
         counts = searcher.store.counts()
         manifest = current.manifest()
@@ -407,6 +416,7 @@ def create_app(settings: Settings, service: IndexService | None = None) -> FastA
             "index_bytes": service.snapshots.size_bytes(current),
             "snapshot": current.name,
             "model": service.encoder.model_info() if service.encoder else None,
+            "query_model": service.query_encoder.model_info() if service.query_encoder else None,
             "vectors": {"kind": searcher.vectors.kind, "size": searcher.vectors.size},
             "last_indexing": {"created_at": manifest.get("created_at"), **manifest.get("last_run", {})},
             "last_write": service.last_write,

@@ -33,12 +33,12 @@ def run_beir(
 ) -> dict:
     from indexer.snapshot import SnapshotDir
     from search_api.retrieval import Searcher
-    from search_api.services import embedder
+    from search_api.services import query_encoder
 
     data = load_beir(folder, queries_file)
     report = index_corpus([data.corpus], data_dir, settings, progress)
     snap = SnapshotDir(data_dir).require_current()
-    encoder = embedder(settings, settings.query_threads) if any(m != "lexical" for m in modes) else None
+    encoder = query_encoder(settings) if any(m != "lexical" for m in modes) else None
     searcher = searcher_factory(snap, encoder) if searcher_factory else Searcher(snap, encoder)
     out = {
         "dataset": folder.name,

@@ -101,10 +101,37 @@ def embedder(settings: Settings, threads: int | None) -> LazyEmbedder:
     return LazyEmbedder(settings, threads)
 
 
+def query_encoder(settings: Settings, err: TextIO = sys.stderr):
+    """The encoder for queries: ONNX Runtime (int8 by default) when it can be set up,
+    else the torch model. Both give the same vectors to within cosine 0.99
+    (tests/test_onnx_query.py); the ONNX export is built once, on first use."""
+    engine = settings.query_engine
+    threads = settings.query_threads or 1
+    if engine in ("onnx", "onnx-int8"):
+        try:
+            from embeddings.onnx_query import OnnxQueryEncoder
+
+            return OnnxQueryEncoder(settings.model_dir, threads=threads, variant="int8" if engine == "onnx-int8" else "fp32")
+        except Exception as exc:  # onnxruntime missing or export impossible: torch still works
+            print(f"Cảnh báo: không dùng được ONNX Runtime cho câu truy vấn ({exc}); dùng torch.", file=err)
+    elif engine != "torch":
+        print(f"Cảnh báo: VANBAN_QUERY_ENGINE={engine!r} không hợp lệ; dùng torch.", file=err)
+    return embedder(settings, settings.query_threads)
+
+
+def parallel_safe(encoder) -> bool:
+    """Whether concurrent callers may use ``encoder`` at once (ONNX Runtime sessions
+    may; the torch model takes one call at a time)."""
+    try:
+        from embeddings.onnx_query import OnnxQueryEncoder
+    except ImportError:
+        return False
+    return isinstance(encoder, OnnxQueryEncoder)
+
+
 def open_searcher(settings: Settings, with_model: bool = True) -> "Searcher":
     from indexer.snapshot import SnapshotDir
     from search_api.retrieval import Searcher
 
     snap = SnapshotDir(settings.index_dir).require_current()
-    encoder = embedder(settings, settings.query_threads) if with_model else None
-    return Searcher(snap, encoder)
+    return Searcher(snap, query_encoder(settings) if with_model else None)

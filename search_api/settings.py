@@ -30,6 +30,9 @@ class Settings:
     # torch threads; None = all CPUs. A server sharing the machine is steadier on 1.
     index_threads: int | None = None
     query_threads: int | None = 1
+    # Queries: "onnx-int8" (ONNX Runtime, int8; about 8 ms a query), "onnx" (fp32), or
+    # "torch" (the passage model itself). Passages are always embedded with torch.
+    query_engine: str = "onnx-int8"
     vector_kind: str = "auto"  # "auto", "flat", "hnsw"
     hnsw_threshold: int = 200_000
     # The API: writes need this token; without one, writes are refused.
@@ -53,7 +56,7 @@ class Settings:
         values: dict[str, object] = {"home": _default_home(env)}
         if env.get("VANBAN_DATA_DIR"):
             values["data_dir"] = Path(env["VANBAN_DATA_DIR"]).expanduser()
-        for name in ("model_dtype", "vector_kind", "admin_token"):
+        for name in ("model_dtype", "vector_kind", "admin_token", "query_engine"):
             key = f"VANBAN_{name.upper()}"
             if env.get(key):
                 values[name] = env[key]
