@@ -167,8 +167,9 @@ def find_deadlines(text: str, reference: str | None = None) -> list[Deadline]:
             continue
         while start < end and text[start].isspace():
             start += 1
-        out.append(Deadline(value=value, text=text[start:end].rstrip(), start=start, end=start + len(text[start:end].rstrip()),
-                            kind=kind))
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        out.append(Deadline(value=value, text=text[start:end], start=start, end=end, kind=kind))
         taken_until = end
     return out
 

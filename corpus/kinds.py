@@ -35,36 +35,43 @@ _LABEL = re.compile(
 _FRAME = re.compile(r"^(?:(?:ve|doi voi|mot so|nhung|cac|danh gia)\s+)+")
 
 # Units a task may be given to; a heading that is (or addresses) one is a task heading.
+# Without diacritics "phòng" and "phong", "sở" and "số", "trường" and "trưởng" look alike:
+# the words that most often follow the look-alikes are ruled out.
 UNIT_HEAD = (
-    r"(?:phong|ban|so|trung tam|van phong|cong an|ubnd|uy ban|hdnd|hoi dong nhan dan|thuong truc|"
-    r"tram|chi cuc|kho bac|chi nhanh|bao hiem xa hoi|truong|benh vien|huyen uy|tinh uy|dang uy|"
-    r"thanh tra|hat kiem lam|dien luc|hoi (?:nong dan|lien hiep|cuu chien binh)|bo chi huy|ban chi huy|cac (?:co quan|don vi|phong|xa|truong|so)|"
-    r"chu tich|pho chu tich|dong chi)\b"
+    r"(?:phong(?! (?:trao|chong|ngua|khi|benh|hoc))|ban(?! (?:hanh|dau|than))|so(?! (?:lieu|luong|voi|ky|hieu|du|\d))|"
+    r"trung tam|van phong|cong an|ubnd|uy ban|hdnd|hoi dong nhan dan|thuong truc|"
+    r"tram(?! \d)|chi cuc|kho bac|chi nhanh|bao hiem xa hoi|truong(?! (?:hop|ban|phong|thon|doan))|benh vien|huyen uy|"
+    r"tinh uy|dang uy|thanh tra|hat kiem lam|dien luc|hoi (?:nong dan|lien hiep|cuu chien binh)|bo chi huy|ban chi huy|"
+    r"cac (?:co quan|don vi|phong|xa|truong(?! hop)|so)|chu tich|pho chu tich|dong chi)\b"
 )
+
+# "Giao Phòng …", "Yêu cầu UBND huyện …": a heading that addresses a unit.
+_GIVEN_TO = re.compile(r"(?:^|,\s*)(?:giao|yeu cau|de nghi)\s+" + UNIT_HEAD)
 
 # (pattern on the folded heading without its label and frame words, kind, strength), first match wins.
 _HEADING_RULES: list[tuple[re.Pattern[str], str, int]] = [
     (re.compile(r"^(?:nguyen nhan|khach quan|chu quan)\b"), "cause", STRONG),
     (re.compile(r"^(?:kien nghi|de xuat)\b(?!\s+(?:phuong an|giai phap))"), "proposal", STRONG),
     (re.compile(r"^(?:y kien|de nghi) (?:kien nghi|de xuat)"), "proposal", STRONG),
-    (re.compile(r"^(?:ton tai|han che|kho khan|yeu kem|khuyet diem|bat cap|vuong mac|mat (?:han che|chua duoc|ton tai))\b"),
-     "shortcoming", STRONG),
-    (re.compile(r"^(?:ket qua (?:dat duoc|thuc hien|dat)|ket qua\b(?!\s+(?:kiem tra|thanh tra))|mat (?:duoc|lam duoc)|thanh tuu|uu diem)"),
-     "result", STRONG),
-    (re.compile(r"^(?:muc dich|yeu cau(?:\s+(?:ve|chung)\b|\s*$)|pham vi|doi tuong ap dung|giai thich tu ngu|quy dinh chung|"
-                r"nguyen tac|hieu luc|kinh phi|can cu|dac diem)"), "other", STRONG),
-    (re.compile(r"^(?:nhiem vu|phuong huong|giai phap|to chuc thuc hien|to chuc trien khai|muc tieu|chi tieu|dinh huong|"
-                r"trach nhiem|phan cong|dieu khoan thi hanh|noi dung,? nhiem vu|chuong trinh cong tac|ke hoach .{0,30}thoi gian toi)"),
-     "task", STRONG),
+    (re.compile(r"^(?:ton tai|han che|kho khan|yeu kem|khuyet diem|bat cap|vuong mac"
+                r"|mat (?:han che|chua duoc|ton tai))\b"), "shortcoming", STRONG),
+    (re.compile(r"^(?:ket qua (?:dat duoc|thuc hien|dat)|ket qua\b(?!\s+(?:kiem tra|thanh tra))"
+                r"|mat (?:duoc|lam duoc)|thanh tuu|uu diem)"), "result", STRONG),
+    (re.compile(r"^(?:muc dich|yeu cau(?:\s+(?:ve|chung)\b|\s*$)|pham vi|doi tuong ap dung|giai thich tu ngu"
+                r"|quy dinh chung|nguyen tac|hieu luc|kinh phi|can cu|dac diem)"), "other", STRONG),
+    (re.compile(r"^(?:nhiem vu|phuong huong|giai phap|to chuc thuc hien|to chuc trien khai|muc tieu|chi tieu"
+                r"|dinh huong|trach nhiem|phan cong|dieu khoan thi hanh|noi dung,? nhiem vu|chuong trinh cong tac"
+                r"|ke hoach .{0,30}thoi gian toi)"), "task", STRONG),
     # An agenda item ("Báo cáo tình hình …, nhiệm vụ 3 tháng cuối năm: Phòng X trình") reports
     # first; the decisions under it are found by their wording.
     (re.compile(r"^(?:bao cao|to trinh|du thao)\b"), "result", WEAK),
-    (_GIVEN_TO := re.compile(r"(?:^|,\s*)(?:giao|yeu cau|de nghi)\s+" + UNIT_HEAD), "task", STRONG),
+    (_GIVEN_TO, "task", STRONG),
     (re.compile(r"(?:yeu cau|de nghi|giao|chi dao|ket luan)(?:\s+nhu sau)?\s*:?\s*$"), "task", STRONG),
-    (re.compile(r"^de\s|thoi gian toi|nhiem vu trong tam|(?:nhiem vu|phuong huong),? (?:nhiem vu|giai phap)"), "task", STRONG),
+    (re.compile(r"^de\s|thoi gian toi|nhiem vu trong tam|(?:nhiem vu|phuong huong),? (?:nhiem vu|giai phap)"),
+     "task", STRONG),
     (re.compile(r"^" + UNIT_HEAD), "task", WEAK),
-    (re.compile(r"^(?:bao cao|danh gia|tong ket|so ket)\b|(?:tinh hinh|ket qua) thuc hien|"
-                r"thuc hien (?:nhiem vu|chuong trinh|ke hoach)|\bda\b"), "result", WEAK),
+    (re.compile(r"^(?:bao cao|danh gia|tong ket|so ket)\b|(?:tinh hinh|ket qua) thuc hien"
+                r"|thuc hien (?:nhiem vu|chuong trinh|ke hoach)|\bda\b"), "result", WEAK),
 ]
 _DIRECTIVE_RULES = (_GIVEN_TO,)
 
@@ -102,26 +109,33 @@ def heading_kind(heading: str) -> tuple[str, int] | None:
 
 # Openings that set the kind of everything after them.
 _OPENINGS: list[tuple[re.Pattern[str], str, float]] = [
-    (re.compile(r"^(?:tuy nhien|tuy vay|mat khac|ben canh (?:nhung|cac)? ?(?:ket qua|thuan loi|mat)[^.;:]{0,80}?(?:con|van|gap))"),
+    (re.compile(r"^(?:tuy nhien|tuy vay|mat khac"
+                r"|ben canh (?:nhung|cac)? ?(?:ket qua|thuan loi|mat)[^.;:]{0,80}?(?:con|van|gap))"),
      "shortcoming", 4.0),
-    (re.compile(r"^(?:nguyen nhan|(?:ve )?khach quan\s*:|(?:ve )?chu quan\s*:|do (?:anh huong|tac dong))"), "cause", 5.0),
+    (re.compile(r"^(?:nguyen nhan|(?:ve )?khach quan\s*:|(?:ve )?chu quan\s*:|do (?:anh huong|tac dong))"),
+     "cause", 5.0),
     (re.compile(r"^(?:doi voi (?:cac )?(?:kien nghi|de xuat|de nghi)|(?:de xuat|kien nghi) cua)"), "proposal", 5.0),
-    (re.compile(r"^(?:de nghi|kien nghi) (?:ubnd tinh|uy ban nhan dan tinh|tinh|so|bo|chinh phu|trung uong|cap tren|hdnd tinh|tinh uy)\b"),
-     "proposal", 4.0),
-    (re.compile(r"^(?:dong chi [^.;:]{0,80}?truc tiep chi dao|(?:giao|yeu cau|de nghi)\s+" + UNIT_HEAD + r")"), "task", 4.0),
+    (re.compile(r"^(?:de nghi|kien nghi) (?:ubnd tinh|uy ban nhan dan tinh|tinh|so|bo|chinh phu|trung uong"
+                r"|cap tren|hdnd tinh|tinh uy)\b"), "proposal", 4.0),
+    (re.compile(r"^(?:dong chi [^.;:]{0,80}?truc tiep chi dao|(?:giao|yeu cau|de nghi)\s+" + UNIT_HEAD + r")"),
+     "task", 4.0),
     # A unit, then what it must do: "Trạm Chăn nuôi và Thú y huyện: …", "Phòng X chủ trì …".
-    (re.compile(r"^" + UNIT_HEAD + r"(?:(?!\b(?:da|dang|duoc)\b)[^.;:]){0,80}?(?::|\s[a-z]\)\s|\s[-+]\s|\s(?:chu tri|phoi hop|tham muu|co trach nhiem|"
-                r"tap trung|tiep tuc|khan truong|chi dao|truc tiep)\b)"), "task", 3.0),
-    (re.compile(r"^(?:ngay \d{1,2}[/.]\d{1,2}[/.]\d{4}|thuc hien (?:nghi quyet|quyet dinh|ke hoach|cong van|chi thi) so)"), "other", 2.5),
+    (re.compile(r"^" + UNIT_HEAD + r"(?:(?!\b(?:da|dang|duoc)\b)[^.;:]){0,80}?"
+                r"(?::|\s[a-z]\)\s|\s[-+]\s|\s(?:chu tri|phoi hop|tham muu|co trach nhiem|tap trung|tiep tuc"
+                r"|khan truong|chi dao|truc tiep)\b)"), "task", 3.0),
+    (re.compile(r"^(?:ngay \d{1,2}[/.]\d{1,2}[/.]\d{4}"
+                r"|thuc hien (?:nghi quyet|quyet dinh|ke hoach|cong van|chi thi) so)"), "other", 2.5),
 ]
 
 _MARKERS: dict[str, list[tuple[re.Pattern[str], float]]] = {
     "shortcoming": [
-        (re.compile(r"\bcon (?:cham|thap|han che|nhieu|mot so|xay ra|de xay ra|tiem an|vuong mac|bat cap|kho khan|chua|cao|ton tai|thieu|co)\b"), 1.0),
-        (re.compile(r"\bchua (?:dat|dap ung|cao|chat che|quyet liet|ro net|thuc su|dong bo|kien quyet|dam bao|tot|nghiem|kip thoi|"
-                    r"chu dong|hoan thanh|thuc hien|tao|sat|thong nhat|duoc|hieu qua|co)\b"), 1.0),
-        (re.compile(r"\b(?:han che|yeu kem|bat cap|vuong mac|khuyet diem|thieu sot|cham tien do|khong dat|qua han|buong long|"
-                    r"phuc tap|nguy co|vi pham|trai phep|giam so|thiet hai|anh huong nang ne|ngap ung|sat lo)\b"), 0.6),
+        (re.compile(r"\bcon (?:cham|thap|han che|nhieu|mot so|xay ra|de xay ra|tiem an|vuong mac|bat cap"
+                    r"|kho khan|chua|cao|ton tai|thieu|co)\b"), 1.0),
+        (re.compile(r"\bchua (?:dat|dap ung|cao|chat che|quyet liet|ro net|thuc su|dong bo|kien quyet|dam bao|tot"
+                    r"|nghiem|kip thoi|chu dong|hoan thanh|thuc hien|tao|sat|thong nhat|duoc|hieu qua|co)\b"), 1.0),
+        (re.compile(r"\b(?:han che|yeu kem|bat cap|vuong mac|khuyet diem|thieu sot|cham tien do|khong dat|qua han"
+                    r"|buong long|phuc tap|nguy co|vi pham|trai phep|giam so|thiet hai|anh huong nang ne|ngap ung"
+                    r"|sat lo)\b"), 0.6),
         (re.compile(r"\bkho khan\b"), 0.5),
     ],
     "cause": [
@@ -132,19 +146,23 @@ _MARKERS: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (re.compile(r"\b(?:dat|bang|tang|giam) (?:duoc )?\d"), 0.8),
         (re.compile(r"\d(?:[.,]\d+)?\s*%"), 0.4),
         (re.compile(r"\bso (?:voi )?cung ky\b"), 1.0),
-        (re.compile(r"\b(?:da|duoc) (?:tham muu|to chuc|ban hanh|hoan thanh|trien khai|thuc hien|chi dao|giai ngan|ho tro|di doi|"
-                    r"tiep nhan|xu ly|dat|tap trung|chu dong|kip thoi|quan tam|giu vung|dam bao|bao dam|duy tri|cai thien|nang len|"
-                    r"cung co|khong che|phat huy|tang cuong|on dinh|co buoc)\b"), 1.0),
-        (re.compile(r"\b(?:ghi nhan|danh gia cao|bieu duong|on dinh|khoi sac|thanh cong|soi noi|soi dong|chuyen bien|"
-                    r"ket qua (?:quan trong|nhat dinh|tich cuc)|vuot (?:ke hoach|chi tieu)|dat giai|dat chuan|hoan thanh tot)\b"), 0.8),
-        (re.compile(r"\b(?:nam|thang|quy) (?:\d+ )?(?:qua|dau nam)\b|\bdau nam \d{4}\b|\b\d+ thang (?:dau )?nam \d{4}\b"), 0.4),
+        (re.compile(r"\b(?:da|duoc) (?:tham muu|to chuc|ban hanh|hoan thanh|trien khai|thuc hien|chi dao|giai ngan"
+                    r"|ho tro|di doi|tiep nhan|xu ly|dat|tap trung|chu dong|kip thoi|quan tam|giu vung|dam bao"
+                    r"|bao dam|duy tri|cai thien|nang len|cung co|khong che|phat huy|tang cuong|on dinh"
+                    r"|co buoc)\b"), 1.0),
+        (re.compile(r"\b(?:ghi nhan|danh gia cao|bieu duong|on dinh|khoi sac|thanh cong|soi noi|soi dong|chuyen bien"
+                    r"|ket qua (?:quan trong|nhat dinh|tich cuc)|vuot (?:ke hoach|chi tieu)|dat giai|dat chuan"
+                    r"|hoan thanh tot)\b"), 0.8),
+        (re.compile(r"\b(?:nam|thang|quy) (?:\d+ )?(?:qua|dau nam)\b|\bdau nam \d{4}\b"
+                    r"|\b\d+ thang (?:dau )?nam \d{4}\b"), 0.4),
     ],
     "task": [
         (re.compile(r"\b(?:giao|yeu cau|de nghi)\s+" + UNIT_HEAD), 2.5),
         (re.compile(r"\b(?:chu tri,? phoi hop|phoi hop voi)\b"), 1.0),
         (re.compile(r"\b(?:truoc ngay \d|cham nhat|hoan thanh trong|trong (?:thang|quy) \d|trong quy [iv]+\b)"), 1.5),
-        (re.compile(r"\b(?:tiep tuc|tang cuong|day manh|day nhanh|tap trung|khan truong|chu dong|nang cao|quan tam|"
-                    r"thuc hien tot|thuc hien nghiem|chi dao|tham muu|ra soat|huong dan|doi doc|kip thoi|phan dau|bam sat)\b"), 0.35),
+        (re.compile(r"\b(?:tiep tuc|tang cuong|day manh|day nhanh|tap trung|khan truong|chu dong|nang cao|quan tam"
+                    r"|thuc hien tot|thuc hien nghiem|chi dao|tham muu|ra soat|huong dan|don doc|kip thoi|phan dau"
+                    r"|bam sat)\b"), 0.35),
         (re.compile(r"\b(?:can|phai|som)\s+(?!co\b)\w+"), 0.3),
         (re.compile(r"\b(?:co trach nhiem|chiu trach nhiem|truc tiep chi dao)\b"), 1.0),
     ],

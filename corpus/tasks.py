@@ -83,8 +83,7 @@ class Tok:
     start: int
     end: int
     text: str
-    key: str  # match_key: lower case, canonical tones
-    fold: str  # the word as the tables spell it: match_key (tone style and case ignored)
+    key: str  # match_key: how the tables below spell words (case and tone style ignored)
 
     @property
     def cap(self) -> bool:
@@ -102,8 +101,7 @@ class Tok:
 
 def tokenize(text: str, offset: int = 0) -> list[Tok]:
     mk = match_key(text)
-    return [Tok(m.start() + offset, m.end() + offset, m.group(), mk[m.start():m.end()], mk[m.start():m.end()])
-            for m in _TOKEN.finditer(text)]
+    return [Tok(m.start() + offset, m.end() + offset, m.group(), mk[m.start():m.end()]) for m in _TOKEN.finditer(text)]
 
 
 def _seq(*phrases: str) -> list[tuple[str, ...]]:
@@ -124,9 +122,9 @@ def _by_first(phrases: list[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]
     return index
 
 
-# Heads of unit names, in match_key form (accents matter: "Đội" is a head, "Đối" is not); longest first. A head whose entry is
-# True is a whole name by itself ("UBND", "Huyện ủy"); the others need name words
-# after them ("Phòng" + "Nội vụ"), which keeps "Ban hành …" or "Sở dĩ …" out.
+# Heads of unit names, in match_key form: accents matter ("Đội" is a head, "Đối" is not).
+# A head whose entry is True is a whole name by itself ("UBND", "Huyện ủy"); the others
+# need name words after them ("Phòng" + "Nội vụ"), which keeps "Ban hành …" out.
 _HEADS: dict[tuple[str, ...], bool] = {}
 for _p in _seq(
     "ủy ban nhân dân", "hội đồng nhân dân", "ubnd", "hđnd", "ubmttq", "ubmttqvn", "huyện ủy", "tỉnh ủy", "thành ủy",
@@ -153,7 +151,7 @@ _TITLE_LIST = sorted(_TITLES, key=len, reverse=True)
 _KINDS = _seq(
     "cơ quan", "đơn vị", "phòng", "ban", "ngành", "sở", "xã", "thị trấn", "phường", "trường", "tổ chức", "đoàn thể",
     "hội", "cấp ủy", "thành viên", "ủy viên", "ngân hàng", "địa phương", "chủ đầu tư", "huyện", "chi bộ", "đảng ủy",
-    "doanh nghiệp", "ban ngành", "phòng ban",
+    "doanh nghiệp", "ban ngành", "phòng ban", "thành phố", "thị xã", "quận",
 )
 _KIND_LIST = sorted(_KINDS, key=len, reverse=True)
 # Words that begin like a kind of unit but are not one: "các trường hợp", "các hội nghị".
@@ -162,10 +160,12 @@ _NOT_KINDS = {tuple(p.split()) for p in ("trường hợp", "hội nghị", "h�
 # A group made only of these, without a qualifier that narrows it, addresses everybody.
 _GENERIC_KINDS = {tuple(p.split()) for p in ("cơ quan", "đơn vị", "địa phương", "ngành", "cấp ủy", "tổ chức",
                                                "doanh nghiệp", "chủ đầu tư", "ban ngành", "sở", "ban")}
-_NARROWING = re.compile(r"\b(?:chuyen mon|su nghiep|thuoc|truc thuoc|cap (?:huyen|xa|tinh)|tham muu|chinh tri|lam chu dau tu)\b")
+_NARROWING = re.compile(
+    r"\b(?:chuyen mon|su nghiep|thuoc|truc thuoc|cap (?:huyen|xa|tinh)|tham muu|chinh tri|lam chu dau tu)\b"
+)
 _BROAD = re.compile(r"\b(?:lien quan|co lien quan)\b")
 
-_LOCALITY = _seq("thị trấn", "thành phố", "khu vực", "huyện", "tỉnh", "xã", "phường")
+_LOCALITY = _seq("thị trấn", "thị xã", "thành phố", "khu vực", "huyện", "quận", "tỉnh", "xã", "phường")
 
 # Verbs that may follow a unit as its predicate: "UBND xã Hòa Sơn tập trung …".
 # (match_key forms, one or two syllables.)
@@ -181,8 +181,9 @@ _ACTIONS = {
         "khôi phục", "cung cấp", "trả lời", "phân công", "kích hoạt", "lựa chọn", "sửa chữa", "hỗ trợ", "làm tốt",
         "tích cực", "quyết liệt", "phát động", "duy trì", "tiếp nhận", "quản lý", "bám sát", "điều chỉnh",
         "chuẩn bị", "kịp thời", "có trách nhiệm", "chịu trách nhiệm", "lập", "nắm", "cần", "phải", "sớm", "tăng",
-        "kiểm soát", "thanh toán", "điều chuyển", "rà", "đề xuất", "báo cáo", "trình", "khoanh vùng", "nghiệm thu",
-        "đôn", "chấn chỉnh", "kiện toàn", "củng cố", "giữ vững", "tham gia", "tiếp", "tuyển", "cấp", "sửa đổi", "quy định", "phê duyệt",
+        "kiểm soát", "thanh toán", "điều chuyển", "đề xuất", "báo cáo", "trình", "khoanh vùng", "nghiệm thu",
+        "chấn chỉnh", "kiện toàn", "củng cố", "giữ vững", "tham gia", "tuyển", "cấp", "sửa đổi", "quy định",
+        "phê duyệt",
         "công bố", "áp dụng", "chấp hành", "thi hành", "ban hành", "phát hiện", "ngăn chặn", "chuyển", "giúp",
         "thanh tra", "điều tra", "ký", "cử", "gửi",
     )
@@ -215,15 +216,17 @@ class Unit:
     person: bool = False
     locality: tuple[str, str] | None = None  # ("huyện", "Lộc Bình") when the name ends in one
     bare: bool = False  # a head alone ("HĐND", "Huyện ủy") waiting for a locality from its list
+    # A group ("các A, B <qualifier>"): token spans of its kinds and of its qualifier, and the
+    # places it names ("các xã Đồng Lâm, Khe Mơ").
+    segments: list[tuple[int, int]] = field(default_factory=list)
+    qualifier: tuple[int, int] = (0, 0)
+    names: list[str] = field(default_factory=list)
 
 
 @dataclass
 class _Ctx:
     text: str
     toks: list[Tok]
-
-    def fold(self, i: int) -> str:
-        return self.toks[i].fold if i < len(self.toks) else ""
 
     def key(self, i: int) -> str:
         return self.toks[i].key if i < len(self.toks) else ""
@@ -232,8 +235,8 @@ class _Ctx:
         """The longest of ``phrases`` (sorted longest first) spelled by the tokens from ``i``."""
         if i >= len(self.toks):
             return None
-        for p in _by_first(phrases).get(self.toks[i].fold, ()):
-            if i + len(p) <= len(self.toks) and all(self.toks[i + k].fold == w for k, w in enumerate(p)):
+        for p in _by_first(phrases).get(self.toks[i].key, ()):
+            if i + len(p) <= len(self.toks) and all(self.toks[i + k].key == w for k, w in enumerate(p)):
                 return p
         return None
 
@@ -263,19 +266,19 @@ def _head_at(c: _Ctx, i: int, lenient: bool) -> tuple[str, ...] | None:
         return None
     if not (c.toks[i].cap or lenient):
         return None
-    head = c.match(i, _HEAD_LIST)
-    if head is None:
-        return None
-    # "UBND" / "Ủy ban nhân dân" are heads in any case; a short head needs a name
-    # word, a locality, or an acronym after it.
-    if not _HEADS[head]:
+    # "UBND" / "Ủy ban nhân dân" are heads in any case; a short head needs a name word, a
+    # locality or an acronym after it ("Ban Quản lý các khu công nghiệp" is "Ban" + "Quản lý …").
+    for head in _by_first(_HEAD_LIST).get(c.toks[i].key, ()):
         j = i + len(head)
-        if j >= len(c.toks):
-            return None
-        nxt = c.toks[j]
-        if not (nxt.cap or nxt.acronym or c.match(j, _LOCALITY) or (lenient and nxt.word and not c.is_stop(j))):
-            return None
-    return head
+        if j > len(c.toks) or not all(c.toks[i + k].key == w for k, w in enumerate(head)):
+            continue
+        if _HEADS[head]:
+            return head
+        if j < len(c.toks):
+            nxt = c.toks[j]
+            if nxt.cap or nxt.acronym or c.match(j, _LOCALITY) or (lenient and nxt.word and not c.is_stop(j)):
+                return head
+    return None
 
 
 def _title_at(c: _Ctx, i: int) -> tuple[str, ...] | None:
@@ -289,7 +292,7 @@ def _parse_locality(c: _Ctx, j: int) -> tuple[int, tuple[str, str] | None]:
     loc = c.match(j, _LOCALITY)
     if loc is None or c.toks[j].cap and not c.match(j, _seq("thị trấn")):
         return j, None
-    if loc == ("xã",) and c.fold(j + 1) == "hội":
+    if loc == ("xã",) and c.key(j + 1) == "hội":
         return j, None  # "xã hội"
     k = j + len(loc)
     name_start = k
@@ -310,7 +313,7 @@ def parse_unit(c: _Ctx, i: int, lenient: bool = False) -> Unit | None:
     if i >= len(c.toks):
         return None
     # "Các cơ quan chuyên môn thuộc UBND huyện", "các xã, thị trấn", "các phòng, ban, ngành, đơn vị cấp huyện".
-    if c.fold(i) == "các" and c.match(i + 1, _KIND_LIST):
+    if c.key(i) == "các" and c.match(i + 1, _KIND_LIST):
         return _parse_group(c, i, lenient)
     title = _title_at(c, i)
     if title:
@@ -328,7 +331,7 @@ def parse_unit(c: _Ctx, i: int, lenient: bool = False) -> Unit | None:
         if inner is not None:
             return Unit(c.span_text(i, inner.end), i, inner.end, head=head, locality=inner.locality)
     # "UBND các xã, thị trấn", "Đảng ủy các xã Đồng Lâm, Khe Mơ": a head over a group.
-    if c.fold(j) == "các" and c.match(j + 1, _LOCALITY):
+    if c.key(j) == "các" and c.match(j + 1, _LOCALITY):
         group = _parse_group(c, j, lenient)
         if group is not None:
             return Unit(c.span_text(i, group.end), i, group.end, head=head, locality=group.locality)
@@ -359,12 +362,12 @@ def _name_words(c: _Ctx, j: int, head: tuple[str, ...], lenient: bool) -> int:
             lower_run = 0
             k += 1
             continue
-        if t.word and t.fold == "và":
+        if t.word and t.key == "và":
             # "Giáo dục và Đào tạo", "Nông nghiệp và PTNT"; "Văn phòng HĐND và UBND huyện";
             # but "Ban Tuyên giáo Huyện ủy và Ban Dân vận Huyện ủy" are two.
             nxt = k + 1
             if k > j and nxt < len(c.toks) and c.toks[nxt].word and (c.toks[nxt].cap or c.toks[nxt].acronym):
-                joins_office = head == ("văn", "phòng") and c.fold(nxt) in ("ubnd", "hđnd")
+                joins_office = head == ("văn", "phòng") and c.key(nxt) in ("ubnd", "hđnd")
                 if joins_office or not _head_at(c, nxt, False):
                     caps_run = lower_run = 0
                     k = nxt
@@ -373,10 +376,10 @@ def _name_words(c: _Ctx, j: int, head: tuple[str, ...], lenient: bool) -> int:
         if t.word:
             if k == j and not lenient:
                 break
-            if c.match(k, _LOCALITY) and not (c.fold(k) == "xã" and c.fold(k + 1) == "hội"):
+            if c.match(k, _LOCALITY) and not (c.key(k) == "xã" and c.key(k + 1) == "hội"):
                 break
-            in_name = c.fold(k) == "xây" and c.fold(k - 1) == "tư" and c.fold(k - 2) == "đầu"  # "… đầu tư xây dựng"
-            if not in_name and (caps_run >= 2 or c.is_stop(k) or (lower_run >= 3 and not lenient)):
+            in_name = c.key(k) == "xây" and c.key(k - 1) == "tư" and c.key(k - 2) == "đầu"  # "… đầu tư xây dựng"
+            if not in_name and (caps_run >= 2 or c.is_stop(k) or lower_run >= (4 if lenient else 3)):
                 # After a proper name ("Điện lực Sông Mây") or an acronym a lower-case word
                 # starts the predicate; so does a verb anywhere.
                 break
@@ -406,7 +409,7 @@ def _parse_group(c: _Ctx, i: int, lenient: bool) -> Unit | None:
     segments: list[tuple[int, int]] = []
     while True:
         kind = c.match(k, _KIND_LIST)
-        if kind is None or (kind[-1], c.fold(k + len(kind))) in _NOT_KINDS:
+        if kind is None or (kind[-1], c.key(k + len(kind))) in _NOT_KINDS:
             break
         seg_start = k
         kinds.append(kind)
@@ -415,13 +418,18 @@ def _parse_group(c: _Ctx, i: int, lenient: bool) -> Unit | None:
         # "tổ chức chính trị - xã hội".
         while k < len(c.toks):
             t = c.toks[k]
-            social = t.fold == "xã" and c.fold(k + 1) == "hội"  # "chính trị - xã hội"
-            if t.word and not t.cap and not c.is_stop(k) and (social or not c.match(k, _KIND_LIST)) \
+            social = t.key == "xã" and c.key(k + 1) == "hội"  # "chính trị - xã hội"
+            school = kind == ("trường",) and t.acronym  # "trường THCS"
+            if t.word and (not t.cap or school) and not c.is_stop(k) and (social or not c.match(k, _KIND_LIST)) \
                     and not (c.match(k, _LOCALITY) and not social):
                 k += 1
             elif t.text in "-–" and k > seg_start + len(kind) and c.toks[k + 1:k + 2] and c.toks[k + 1].word \
                     and not c.toks[k + 1].cap:
                 k += 1
+            elif t.text == "," and kind == ("trường",) and k + 1 < len(c.toks) and c.toks[k + 1].word \
+                    and (c.toks[k + 1].acronym or not (c.toks[k + 1].cap or c.is_stop(k + 1))) \
+                    and not c.match(k + 1, _KIND_LIST):
+                k += 1  # "các trường mầm non, tiểu học, THCS"
             else:
                 break
         segments.append((seg_start, k))
@@ -437,29 +445,29 @@ def _parse_group(c: _Ctx, i: int, lenient: bool) -> Unit | None:
     names: list[str] = []
     locality = None
     while k < len(c.toks):
-        f2 = (c.fold(k), c.fold(k + 1))
+        f2 = (c.key(k), c.key(k + 1))
         if f2 in (("cấp", "huyện"), ("cấp", "xã"), ("cấp", "tỉnh"), ("liên", "quan"), ("có", "dịch")):
             k += 2
             continue
-        if f2 == ("có", "liên") and c.fold(k + 2) == "quan":
+        if f2 == ("có", "liên") and c.key(k + 2) == "quan":
             k += 3
             continue
-        if f2 == ("trên", "địa") and c.fold(k + 2) == "bàn":
+        if f2 == ("trên", "địa") and c.key(k + 2) == "bàn":
             k += 3
             continue
-        if f2 == ("tham", "mưu") and c.key(k + 2) == "," and c.fold(k + 3) == "giúp":
+        if f2 == ("tham", "mưu") and c.key(k + 2) == "," and c.key(k + 3) == "giúp":
             k += 5  # "các cơ quan tham mưu, giúp việc Huyện ủy"
             inner = parse_unit(c, k, False)
             if inner is not None:
                 k = inner.end
             continue
-        if c.fold(k) == "thuộc" or f2 == ("trực", "thuộc"):
+        if c.key(k) == "thuộc" or f2 == ("trực", "thuộc"):
             inner = parse_unit(c, k + (2 if f2 == ("trực", "thuộc") else 1), False)
             if inner is not None:
                 k = inner.end
                 continue
             break
-        if f2 == ("làm", "chủ") and c.fold(k + 2) == "đầu" and c.fold(k + 3) == "tư":
+        if f2 == ("làm", "chủ") and c.key(k + 2) == "đầu" and c.key(k + 3) == "tư":
             k += 4
             continue
         if c.toks[k].word and c.toks[k].cap and not _head_at(c, k, False) and not _title_at(c, k) \
@@ -474,7 +482,7 @@ def _parse_group(c: _Ctx, i: int, lenient: bool) -> Unit | None:
                 k += 1
                 continue
             break
-        if c.match(k, _LOCALITY) and (k == q_start or c.fold(k - 1) == "cấp"):
+        if c.match(k, _LOCALITY) and (k == q_start or c.key(k - 1) == "cấp"):
             k2, loc = _parse_locality(c, k)
             if k2 == k:
                 break
@@ -485,14 +493,16 @@ def _parse_group(c: _Ctx, i: int, lenient: bool) -> Unit | None:
             # "các tổ chức chính trị - xã hội huyện", "các trường mầm non, tiểu học, THCS"
             while k < len(c.toks) and (c.toks[k].word and not c.is_stop(k) and not _head_at(c, k, False)
                                         or c.key(k) in ("-", "–")):
-                if c.match(k, _LOCALITY) and not (c.fold(k) == "xã" and c.fold(k + 1) == "hội"):
+                if c.match(k, _LOCALITY) and not (c.key(k) == "xã" and c.key(k + 1) == "hội"):
                     k, locality = _parse_locality(c, k)
                     break
                 k += 1
             continue
         break
     qualifier = fold_key(c.span_text(q_start, k)) if k > q_start else ""
-    modifiers = " ".join(fold_key(c.span_text(a + len(kd), b)) for (a, b), kd in zip(segments, kinds) if b > a + len(kd))
+    modifiers = " ".join(
+        fold_key(c.span_text(a + len(kd), b)) for (a, b), kd in zip(segments, kinds) if b > a + len(kd)
+    )
     # "các cơ quan, trường học, doanh nghiệp" addresses everybody; "các cơ quan chuyên môn",
     # "các phòng, ban, ngành, đơn vị cấp huyện" and "các trường" do not.
     generic = (any(kd in _GENERIC_KINDS and not _NARROWING.search(fold_key(c.span_text(a, b)))
@@ -500,11 +510,8 @@ def _parse_group(c: _Ctx, i: int, lenient: bool) -> Unit | None:
                and not _NARROWING.search(qualifier)) or bool(_BROAD.search(qualifier + " " + modifiers))
     name = c.span_text(i, k)
     name = name[:1].upper() + name[1:]
-    unit = Unit(name, i, k, head=("các",) + kinds[0], generic=generic, locality=locality)
-    unit.names = names  # type: ignore[attr-defined]
-    unit.segments = [(a, b) for a, b in segments]  # type: ignore[attr-defined]
-    unit.qualifier = (q_start, k)  # type: ignore[attr-defined]
-    return unit
+    return Unit(name, i, k, head=("các",) + kinds[0], generic=generic, locality=locality,
+                segments=segments, qualifier=(q_start, k), names=names)
 
 
 def parse_units(c: _Ctx, i: int, lenient: bool = False) -> tuple[list[Unit], int] | None:
@@ -583,8 +590,7 @@ def _spread(c: _Ctx, units: list[Unit]) -> list[Unit]:
 
 
 def _split_group(c: _Ctx, u: Unit) -> list[Unit]:
-    names = getattr(u, "names", None)
-    segments = getattr(u, "segments", None)
+    names, segments = u.names, u.segments
     if u.head and u.head[0] != "các":
         # "Đảng ủy các xã Đồng Lâm, Khe Mơ, Phú Khê": one unit per named commune.
         m = re.match(r"^(.*?)\s+các\s+(xã|phường|thị trấn|huyện)\s+(.+)$", u.name)
@@ -597,7 +603,7 @@ def _split_group(c: _Ctx, u: Unit) -> list[Unit]:
     if names:
         return [u]
     if segments and len(segments) >= 2 and all(b - a >= 3 for a, b in segments):
-        q_start, q_end = u.qualifier  # type: ignore[attr-defined]
+        q_start, q_end = u.qualifier
         tail = c.span_text(q_start, q_end) if q_end > q_start else ""
         out = []
         for a, b in segments:
@@ -615,10 +621,12 @@ _DIRECTIVE = {("giao",), ("yêu", "cầu"), ("đề", "nghị")}
 _DIRECTS = {("chỉ", "đạo")}
 _NOUN_BEFORE = {"hồ sơ", "văn bản", "tờ trình", "danh sách", "theo", "đáp ứng", "các", "những", "mục", "kế hoạch",
                 "công văn", "báo cáo", "giấy", "phiếu"}
+_UPPER = "".join(ch for ch in map(chr, range(0x41, 0x1EFA)) if ch.isupper() and ch.isalpha())
+_LETTERS = r"[^\W\d_]"
+_NAME = rf"(?:[{_UPPER}]{_LETTERS}*\s+){{1,4}}[{_UPPER}]{_LETTERS}*"  # "Trần Minh Khoa": 2 to 5 capitalised words
 _PERSON = re.compile(
-    r"\b[Đđ]ồng chí\s+(?:(?P<title1>(?:Phó\s+)?(?:Chủ tịch|Bí thư|Giám đốc)[^,.;:]*?)\s+"
-    r"(?P<name1>(?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*\s+){1,4}[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)"
-    r"|(?P<name2>(?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*\s+){1,4}[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)\s*,\s*(?P<titles>[^.;:]{3,120}?))"
+    rf"\b[Đđ]ồng chí\s+(?:(?P<title1>(?:Phó\s+)?(?:Chủ tịch|Bí thư|Giám đốc)[^,.;:]*?)\s+(?P<name1>{_NAME})"
+    rf"|(?P<name2>{_NAME})\s*,\s*(?P<titles>[^.;:]{{3,120}}?))"
     r"\s*,?\s+(?:trực tiếp (?:chỉ đạo|phụ trách)|chịu trách nhiệm chỉ đạo)"
 )
 _TITLE_TEXT = re.compile(r"^(?:Phó\s+)?(?:Chủ tịch|Bí thư|Giám đốc|Trưởng)\b")
@@ -647,7 +655,9 @@ def _persons(text: str, offset: int) -> list[tuple[int, str, str]]:
 class _Found:
     units: list[Unit]
     pos: int  # offset in the text, for ordering
-    role: str  # "lead", "directive", "subject", "partner", "person"
+    # "directive" (giao X …), "directs" (chỉ đạo X …), "partner" (phối hợp với X), "subject"
+    # (X chủ trì …), "bare" (đề nghị huyện …)
+    role: str
 
 
 def _clause_start(c: _Ctx, i: int) -> bool:
@@ -660,12 +670,12 @@ def _scan(c: _Ctx) -> list[_Found]:
     i = 0
     n = len(c.toks)
     while i < n:
-        f1 = (c.fold(i),)
-        f2 = (c.fold(i), c.fold(i + 1))
+        f1 = (c.key(i),)
+        f2 = (c.key(i), c.key(i + 1))
         # giao / yêu cầu / đề nghị X …   chỉ đạo X …
         verb = f2 if f2 in _DIRECTIVE | _DIRECTS else f1 if f1 in _DIRECTIVE else None
         if verb is not None:
-            before = " ".join(c.fold(j) for j in range(max(0, i - 2), i))
+            before = " ".join(c.key(j) for j in range(max(0, i - 2), i))
             if not any(before.endswith(nb) for nb in _NOUN_BEFORE):
                 j = i + len(verb)
                 parsed = parse_units(c, j)
@@ -681,9 +691,9 @@ def _scan(c: _Ctx) -> list[_Found]:
         # phối hợp (chặt chẽ) với X
         if f2 == ("phối", "hợp"):
             j = i + 2
-            while j < n and j - i <= 5 and c.fold(j) not in ("với", "cùng") and c.toks[j].word and not c.toks[j].cap:
+            while j < n and j - i <= 5 and c.key(j) not in ("với", "cùng") and c.toks[j].word and not c.toks[j].cap:
                 j += 1
-            if c.fold(j) in ("với", "cùng"):
+            if c.key(j) in ("với", "cùng"):
                 parsed = parse_units(c, j + 1)
                 if parsed is not None:
                     units, end = parsed
@@ -691,12 +701,12 @@ def _scan(c: _Ctx) -> list[_Found]:
                     i = end
                     continue
         # A clause whose subject is a unit: "…; UBND huyện Sông Mây chủ động rà soát …"
-        if c.toks[i].word and (c.toks[i].cap or c.toks[i].fold == "các"):
+        if c.toks[i].word and (c.toks[i].cap or c.toks[i].key == "các"):
             parsed = parse_units(c, i)
             if parsed is not None:
                 units, end = parsed
                 if _clause_start(c, i) and not units[0].person and c.is_action(end) and not any(
-                    end + len(s) <= n and all(c.fold(end + k) == w for k, w in enumerate(s)) for s in _SPEECH_FOLD
+                    end + len(s) <= n and all(c.key(end + k) == w for k, w in enumerate(s)) for s in _SPEECH
                 ):
                     found.append(_Found(units, c.toks[i].start, "subject"))
                 # Either way the whole list is read: "tham mưu Ban Thường vụ Huyện ủy, HĐND huyện
@@ -707,14 +717,11 @@ def _scan(c: _Ctx) -> list[_Found]:
     return found
 
 
-_SPEECH_FOLD = _SPEECH
-
-
 def _lead(c: _Ctx) -> tuple[list[Unit], int] | None:
     """Units named at the very start of an item, before what they must do."""
     i = 0
-    if (c.fold(0), c.fold(1)) in _DIRECTIVE or (c.fold(0),) in _DIRECTIVE or (c.fold(0), c.fold(1)) == ("đối", "với"):
-        i = 2 if (c.fold(0), c.fold(1)) in _DIRECTIVE | {("đối", "với")} else 1
+    if (c.key(0), c.key(1)) in _DIRECTIVE or (c.key(0),) in _DIRECTIVE or (c.key(0), c.key(1)) == ("đối", "với"):
+        i = 2 if (c.key(0), c.key(1)) in _DIRECTIVE | {("đối", "với")} else 1
     parsed = parse_units(c, i)
     if parsed is None:
         return None
@@ -730,12 +737,13 @@ def _lead(c: _Ctx) -> tuple[list[Unit], int] | None:
 _LABEL_RX = re.compile(
     r"^\s*(?:(?:[-+•–*]+|\d{1,2}(?:\.\d{1,2})*[.)]?|[a-zđ]\)|[IVXLC]{1,6}[.)]|Điều\s+\d+[a-zđ]?[.:]?)\s*)+"
 )
-_BULLET_RX = re.compile(r"^\s*[-•–*]")
 _DETAIL_RX = re.compile(r"^\s*\+")
 _NEW_ITEM_RX = re.compile(r"^\s*(?:[-+•–*]|\d{1,2}(?:\.\d{1,2})*[.)]\s|[a-zđ]\)\s|[IVXLC]{1,6}[.)]\s)")
 _CLOSING = re.compile(
-    r"(?:chiu trach nhiem thi hanh|nghiem tuc (?:to chuc |trien khai )*thuc hien (?:quyet dinh|chi thi|thong bao|ke hoach|cong van) nay"
-    r"|^tren day la|thong bao (?:de|den|y kien|noi dung|ket luan)|xin thong bao|biet,? (?:va )?(?:nghiem tuc )?(?:to chuc )?(?:thuc hien|trien khai)"
+    r"(?:chiu trach nhiem thi hanh"
+    r"|nghiem tuc (?:to chuc |trien khai )*thuc hien (?:quyet dinh|chi thi|thong bao|ke hoach|cong van) nay"
+    r"|^tren day la|thong bao (?:de|den|y kien|noi dung|ket luan)|xin thong bao"
+    r"|biet,? (?:va )?(?:nghiem tuc )?(?:to chuc )?(?:thuc hien|trien khai)"
     r"|^trong qua trinh (?:to chuc )?(?:thuc hien|trien khai)"
     r"|(?:nghiem tuc|khan truong) (?:to chuc |trien khai )*thuc hien\s*(?:[;.]|\./\.|$).{0,160}$)"
 )
@@ -756,7 +764,6 @@ class _Para:
     end: int
     owner: int | None
     heading: bool = False  # a heading line with nothing after it
-    details: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _owner(sections: list[Section], pos: int) -> int | None:
@@ -773,22 +780,23 @@ def _paragraphs(doc: ParsedDocument) -> list[_Para]:
     footnotes = [s.span for s in doc.sections if s.kind == "footnote"]
     closing = doc.closing_span
     heads = {s.heading_span[0]: s for s in doc.sections if s.kind != "footnote"}
-    lines = [ln for ln in split_lines(text, start, end)
-             if not any(a <= ln.start < b for a, b in footnotes) and not (closing and closing[0] <= ln.start < closing[1])]
+    lines = [
+        ln for ln in split_lines(text, start, end)
+        if not any(a <= ln.start < b for a, b in footnotes) and not (closing and closing[0] <= ln.start < closing[1])
+    ]
     paras: list[_Para] = []
-    for idx, ln in enumerate(lines):
+    for ln in lines:
         sec = heads.get(ln.start)
         prev = paras[-1] if paras else None
         starts_lower = ln.text[:1].islower() or ln.text[:1].isdigit() and not _NEW_ITEM_RX.match(ln.text)
-        if prev is not None and sec is None and starts_lower and not text[prev.end - 1] in ".;:!?" \
+        if prev is not None and sec is None and starts_lower and text[prev.end - 1] not in ".;:!?" \
                 and not _NEW_ITEM_RX.match(ln.text):
             # A paragraph broken across lines (page breaks in the source).
             prev.end = ln.end
             prev.heading = False
             continue
         if prev is not None and sec is None and _DETAIL_RX.match(ln.text) and not prev.heading:
-            prev.details.append((ln.start, ln.end))
-            prev.end = ln.end
+            prev.end = ln.end  # "+" details belong to the item above them
             continue
         heading = bool(sec is not None and sec.title_only and ln.end <= sec.heading_span[1])
         paras.append(_Para(ln.start, ln.end, _owner(doc.sections, ln.start), heading))
@@ -808,7 +816,7 @@ def _heading_units(sec: Section) -> list[Unit] | None:
         return None
     c = _Ctx(raw, tokenize(raw))
     i = 0
-    f = [c.fold(k) for k in range(4)]
+    f = [c.key(k) for k in range(4)]
     if tuple(f[:2]) in _DIRECTIVE | {("đối", "với")} or tuple(f[:1]) in _DIRECTIVE:
         i = 1 if tuple(f[:1]) in _DIRECTIVE and tuple(f[:2]) not in _DIRECTIVE else 2
     elif tuple(f[:3]) == ("trách", "nhiệm", "của"):
@@ -820,7 +828,7 @@ def _heading_units(sec: Section) -> list[Unit] | None:
         whole = end >= len(c.toks) or c.is_action(end) or c.key(end) in (":", ".")
         if units and (whole or i > 0):
             return units
-    if sec.kind == "unit" and c.toks and (_head_at(c, 0, True) or (c.fold(0) == "các" and c.match(1, _KIND_LIST))):
+    if sec.kind == "unit" and c.toks and (_head_at(c, 0, True) or (c.key(0) == "các" and c.match(1, _KIND_LIST))):
         return [Unit(raw, 0, len(c.toks))]
     return None
 
@@ -841,11 +849,12 @@ def _context_units(doc: ParsedDocument, owner: int | None, cache: dict[int, list
 def _resolve_bare(doc_text: str, level: str) -> str | None:
     """"đề nghị huyện …" in a province's notice: the district it is about."""
     names = Counter(m.group(1) for m in re.finditer(
-        r"(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+" + re.escape(level) + r"\s+((?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*\s?){1,3})",
+        r"(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+" + re.escape(level)
+        + rf"\s+((?:[{_UPPER}]{_LETTERS}*\s?){{1,3}})",
         doc_text))
     if not names:
         return None
-    (name, _), *rest = names.most_common()
+    name = names.most_common(1)[0][0]
     return f"UBND {level} {name.strip()}"
 
 
@@ -854,10 +863,13 @@ def _heading_kind(heading: str) -> tuple[str, int] | None:
     return heading_kind(heading)
 
 
+_LEVEL_SUFFIX = re.compile(r"\s+(?:huyen|tinh|xa)$")
+
+
 def _same(a: str, b: str) -> bool:
+    """One unit named twice: "Phòng Nông nghiệp và PTNT huyện" in the heading, without "huyện" in the item."""
     ka, kb = assignee_key(a), assignee_key(b)
-    trim = re.compile(r"\s+(?:huyen|tinh|xa)$")
-    return ka == kb or trim.sub("", ka) == trim.sub("", kb)
+    return ka == kb or _LEVEL_SUFFIX.sub("", ka) == _LEVEL_SUFFIX.sub("", kb)
 
 
 def _add(out: list[str], name: str) -> None:
@@ -866,6 +878,7 @@ def _add(out: list[str], name: str) -> None:
 
 
 def extract_tasks(doc: ParsedDocument) -> list[Task]:
+    """The directive items of ``doc``, in document order, each with the units it is given to."""
     text = doc.raw.text
     reference = doc.metadata.issued_date or doc.metadata.event_date
     answers_allowed = doc.metadata.doc_type not in _NOT_ANSWERED
@@ -903,8 +916,8 @@ def extract_tasks(doc: ParsedDocument) -> list[Task]:
                 units = [u for u in lead[0] if not u.generic] or units
             lead_in = (para.owner, units) if units else None
             continue
-        if _CLOSING.search(key):
-            continue
+        if _CLOSING.search(key) or (item.startswith("(") and item.rstrip(" .;").endswith(")")):
+            continue  # a closing formula, or an editor's note in brackets
 
         strong = next((k for k, s in (_heading_kind(h) or ("", 0) for h in reversed(path)) if s == STRONG), None)
         found = _scan(c)
@@ -932,7 +945,6 @@ def extract_tasks(doc: ParsedDocument) -> list[Task]:
 
         assignees: list[str] = []
         lead_units = [u for u in (lead[0] if lead else []) if not u.generic]
-        person_names = [p[1] for p in persons]
         if persons and persons[0][0] - offset < 3:
             # "Đồng chí Trần Minh Khoa, … trực tiếp chỉ đạo …": the person is the one given the item.
             _add(assignees, persons[0][1])

@@ -32,7 +32,7 @@ from indexer.vocabulary import Vocabulary
 
 
 # Bump when parsing or chunking changes what passages a file gives.
-PIPELINE_VERSION = 3
+PIPELINE_VERSION = 4
 
 
 class PassageEncoder(Protocol):

@@ -403,6 +403,10 @@ def test_section_kinds_inherit_down_the_tree(tmp_path):
         ("Yêu cầu các cơ quan chủ quản (Sở Y tế, Sở Giáo dục và Đào tạo) ban hành hướng dẫn.",
          ["Sở Y tế", "Sở Giáo dục và Đào tạo"]),
         ("Điện lực Bản Lề khôi phục cấp điện cho các thôn.", ["Điện lực Bản Lề"]),
+        ("Đề nghị UBND các huyện, thành phố chỉ đạo các cơ quan chuyên môn rà soát.",
+         ["UBND các huyện, thành phố", "Các cơ quan chuyên môn"]),
+        ("Phòng Giáo dục và Đào tạo chỉ đạo các trường mầm non, tiểu học, THCS trên địa bàn bảo đảm an toàn.",
+         ["Phòng Giáo dục và Đào tạo", "Các trường mầm non, tiểu học, THCS trên địa bàn"]),
         ("Kho bạc Nhà nước tỉnh chỉ đạo Kho bạc Nhà nước khu vực Bản Lề kiểm soát chi.",
          ["Kho bạc Nhà nước tỉnh", "Kho bạc Nhà nước khu vực Bản Lề"]),
         # Named only as the receiver, the adviser's principal, the inspected or the proposer: nobody.
