@@ -344,15 +344,16 @@ class ChunkStore:
                 out[rec.chunk_id] = rec
         return out
 
-    def facet_rows(self, ids: Sequence[int]) -> list[tuple[str | None, str | None, str | None]]:
-        """(issuer, doc_type, issued_date) of each passage, for facet counts."""
-        out: list[tuple[str | None, str | None, str | None]] = []
+    def facet_rows(self, ids: Sequence[int]) -> list[tuple[str | None, str | None, str | None, str | None]]:
+        """(issuer, doc_type, issued_date, kind) of each passage, for facet counts."""
+        out: list[tuple[str | None, str | None, str | None, str | None]] = []
         ids = list(ids)
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
             marks = ",".join("?" * len(part))
             out.extend(self.db.execute(
-                f"SELECT d.issuer, d.doc_type, d.issued_date FROM chunks c JOIN documents d ON d.id = c.document "
+                f"SELECT d.issuer, d.doc_type, d.issued_date, {self._kind} FROM chunks c "
+                f"JOIN documents d ON d.id = c.document "
                 f"WHERE c.id IN ({marks})", part))
         return out
 

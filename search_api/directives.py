@@ -216,6 +216,15 @@ def find_tasks(
         response = searcher.search(query, k=min(searcher.settings.max_k, max(50, k)), highlights=False)
         order = {r.chunk_id: i for i, r in enumerate(response.results)}
         tasks = store.tasks(list(order), key, due_from, due_to)
+        # Deep in the ranking, a passage may hold tasks about other things: past the
+        # ten best passages, keep only tasks that say what the query asks (in their
+        # text or their headings).
+        forms = query_forms(query)
+        tasks = [
+            t for t in tasks
+            if order.get(t["chunk_id"], len(order)) < 10
+            or best_sentence(f"{t['action']}. {' '.join(t['heading_path'])}", forms)[1] >= MIN_COVERAGE
+        ]
         tasks.sort(key=lambda t: (order.get(t["chunk_id"], len(order)), t["char_span"][0]))
     else:
         tasks = store.tasks(None, key, due_from, due_to)

@@ -96,11 +96,13 @@ class SearchResponse:
     facets: dict[str, list[dict]] = field(default_factory=dict)
 
 
-def facet_counts(rows: Iterable[tuple[str | None, str | None, str | None]]) -> dict[str, list[dict]]:
-    """Passages per issuer, document type and year of issue, most frequent first,
-    from (issuer, doc_type, issued_date) rows."""
-    counters: dict[str, Counter[str]] = {"issuer": Counter(), "doc_type": Counter(), "year": Counter()}
-    for issuer, doc_type, issued in rows:
+def facet_counts(rows: Iterable[tuple[str | None, ...]]) -> dict[str, list[dict]]:
+    """Passages per issuer, document type, year of issue and passage kind, most
+    frequent first, from (issuer, doc_type, issued_date, kind) rows."""
+    counters: dict[str, Counter[str]] = {"issuer": Counter(), "doc_type": Counter(), "year": Counter(), "kind": Counter()}
+    for issuer, doc_type, issued, kind in rows:
+        if kind:
+            counters["kind"][kind] += 1
         if issuer:
             counters["issuer"][issuer] += 1
         if doc_type:

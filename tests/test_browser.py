@@ -4,7 +4,8 @@ The samples are indexed with the real model, ``vanban serve`` runs as a
 subprocess, and Debian's Chromium (driven by Playwright's Python package) uses
 the page as a person would: typing without diacritics, opening a document,
 filters, paging, the keyboard, a narrow phone screen, and a document that
-quotes ``<script>alert(1)</script>``.
+quotes ``<script>alert(1)</script>``; then the passage-kind filter, the tasks
+table, the recurring-shortcomings timeline and "more like this".
 
 Chromium and Playwright come from ``scripts/install_browser.sh``; without them
 these tests fail (they are part of the suite, not optional). Screenshots go to
@@ -254,7 +255,7 @@ def test_result_opens_document_with_cited_passage_in_view(tab, artifacts):
     number = re.search(r" số (\S+)", citation).group(1)
     hit.locator("a.result-link").click()
 
-    assert re.search(r"#/van-ban/[^?]+\?doan=\d+-\d+$", page.url), page.url
+    assert re.search(r"#/van-ban/[^?]+\?doan=\d+-\d+(&ma-doan=\d+)?$", page.url), page.url
     cited = page.locator("#cited")
     expect(cited).to_be_visible()
     expect(cited).to_be_in_viewport()
@@ -471,6 +472,336 @@ def test_narrow_screen_has_no_horizontal_scroll(browser, server, artifacts):
         t.goto("#/van-ban/" + quote("2023-12-bc-312-tinh-hinh-kt-xh-nam-2023.pdf", safe=""))
         expect(page.locator("#doc-content")).to_be_visible()
         assert page.evaluate(no_scroll), page.evaluate(widths)
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+# ---------------------------------------------------------------- kinds, tasks, recurring, similar
+
+KIND_NAMES = {
+    "result": "Kết quả",
+    "shortcoming": "Tồn tại, hạn chế",
+    "cause": "Nguyên nhân",
+    "task": "Nhiệm vụ",
+    "proposal": "Kiến nghị, đề xuất",
+    "other": "Khác",
+}
+NN_UNIT = "Phòng Nông nghiệp và PTNT"
+GPMB_SLOW = "giải phóng mặt bằng chậm"
+NO_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+WIDTHS = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+
+def _wait_view(page, view: str) -> None:
+    """The tasks or recurring view is shown and has no request in flight."""
+    page.wait_for_selector(f"#{view}-view:not([hidden])")
+    _wait_until(page, f"document.getElementById('{view}-view').getAttribute('aria-busy') === 'false'")
+
+
+def _task_rows(page) -> list[dict]:
+    """The tasks table as [{unit, action, due, due_attr, source}], one per row."""
+    return page.locator("#tasks-table tbody tr").evaluate_all(
+        """rows => rows.map(r => ({
+             unit: r.querySelector('.col-unit').innerText,
+             action: r.querySelector('.col-action').innerText,
+             due: r.querySelector('.col-due .due') ? r.querySelector('.col-due .due').innerText : '',
+             due_attr: r.querySelector('.col-due time') ? r.querySelector('.col-due time').getAttribute('datetime') : null,
+             due_title: r.querySelector('.col-due').getAttribute('title'),
+             source: r.querySelector('.col-source a').getAttribute('href'),
+           }))"""
+    )
+
+
+def test_kind_chip_restricts_results_to_that_kind(tab):
+    tab.goto(tab.search_hash("bao so 3"))
+    tab.wait_results()
+    page = tab.page
+    labels = page.locator("#results > li.result .kind-label")
+    assert labels.count() == page.locator("#results > li.result").count()
+    before = set(labels.evaluate_all("els => els.map(e => e.dataset.kind)"))
+    assert len(before) > 1, before  # unfiltered results mix kinds
+    expect(page.locator("#kind-filter a.chip-on")).to_have_text("✓ Tất cả")
+
+    for kind in ("shortcoming", "task"):
+        chip = page.locator(f'#kind-filter a.kind-chip[data-kind="{kind}"]')
+        expect(chip).to_have_text(KIND_NAMES[kind])
+        with page.expect_response(lambda r, k=kind: "/api/search" in r.url and f"kind={k}" in r.url):
+            chip.click()
+        tab.wait_results()
+        assert _hash_params(page.url).get("loai-doan") == kind, page.url
+        expect(chip).to_have_attribute("aria-current", "true")
+        results = page.locator("#results > li.result")
+        assert results.count() > 0
+        shown = labels.evaluate_all("els => els.map(e => [e.dataset.kind, e.innerText.trim()])")
+        assert len(shown) == results.count(), shown
+        assert all(k == kind and text == KIND_NAMES[kind] for k, text in shown), shown
+
+    # The kind is kept by paging and cleared with the other filters.
+    with page.expect_response(lambda r: "/api/search" in r.url and "page=2" in r.url and "kind=task" in r.url):
+        page.get_by_role("link", name="Sau →").click()
+    tab.wait_results()
+    with page.expect_response(lambda r: "/api/search" in r.url and "kind=" not in r.url):
+        page.get_by_role("link", name="Xóa bộ lọc").click()
+    tab.wait_results()
+    assert "loai-doan" not in _hash_params(page.url)
+
+
+def test_view_tabs_are_keyboard_reachable_and_mark_the_current_view(tab):
+    tab.goto()
+    page = tab.page
+    tabs = page.locator(".views-nav a")
+    assert tabs.all_inner_texts() == ["Tìm kiếm", "Nhiệm vụ", "Tồn tại lặp lại"]
+    expect(page.locator("#nav-search")).to_have_attribute("aria-current", "page")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "nav-tasks":
+            break
+    else:
+        pytest.fail("Tab never reached the Nhiệm vụ tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), outline
+    page.keyboard.press("Enter")
+    _wait_view(page, "tasks")
+    expect(page.locator("#nav-tasks")).to_have_attribute("aria-current", "page")
+    assert page.locator(".views-nav [aria-current]").count() == 1
+    expect(page.locator("#search-form")).to_be_hidden()
+    assert page.title() == "Nhiệm vụ — vanban"
+    # Without a topic: every task, soonest deadline first.
+    dates = [r["due_attr"] for r in _task_rows(page) if r["due_attr"] and len(r["due_attr"]) == 10]
+    assert len(dates) > 10 and dates == sorted(dates), dates
+    # "/" goes to this view's own search box.
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "tasks-q"
+
+    page.keyboard.press("Tab")  # out of the box, so that a key press is not typing
+    page.locator("#nav-recurring").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#recurring-view")).to_be_visible()
+    expect(page.locator("#nav-recurring")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#recurring-intro")).to_be_visible()
+    page.locator("#nav-search").click()
+    expect(page.locator("#search-view")).to_be_visible()
+    expect(page.locator("#nav-search")).to_have_attribute("aria-current", "page")
+
+
+def test_tasks_view_table_with_deadlines_and_source_link(tab, artifacts):
+    tab.goto("#/nhiem-vu")
+    page = tab.page
+    _wait_view(page, "tasks")
+    page.locator("#tasks-q").fill("bão số 3")
+    with page.expect_response(lambda r: "/api/tasks" in r.url and "q=b" in r.url):
+        page.keyboard.press("Enter")
+    _wait_view(page, "tasks")
+    assert _hash_params(page.url).get("q") == "bão số 3", page.url
+    assert page.title() == "bão số 3 — Nhiệm vụ — vanban"
+    headers = page.locator("#tasks-table thead th").all_inner_texts()
+    assert [h.strip().lower() for h in headers] == ["đơn vị", "nhiệm vụ", "thời hạn", "nguồn"], headers
+    rows = _task_rows(page)
+    assert len(rows) >= 10, rows
+    # The API's normalised deadlines, in words.
+    shown = {r["due"] for r in rows}
+    assert "31/10/2024" in shown and "Quý IV/2024" in shown and "tháng 10/2024" in shown and "—" in shown, shown
+    target = next(
+        (i for i, r in enumerate(rows) if NN_UNIT in r["unit"] and r["due"] == "31/10/2024"), None
+    )
+    assert target is not None, rows
+    assert rows[target]["due_attr"] == "2024-10-31" and rows[target]["due_title"] == "trước ngày 31/10/2024"
+    row = page.locator("#tasks-table tbody tr").nth(target)
+    expect(row.locator(".col-due .due-text")).to_have_text("trước ngày 31/10/2024")
+    link = row.locator(".col-source a")
+    expect(link).to_have_text(re.compile(r"^Thông báo số 236/TB-UBND ngày 8/10/2024$"))
+    expect(row.locator(".col-source .cell-note")).to_contain_text("UBND huyện Sông Mây")
+    page.screenshot(path=str(artifacts / "tasks.png"))
+
+    action = rows[target]["action"]
+    href = link.get_attribute("href")
+    assert re.search(r"^#/van-ban/[^?]+\?doan=\d+-\d+&ma-doan=\d+$", href), href
+    link.click()
+    cited = page.locator("#cited")
+    expect(cited).to_be_in_viewport()
+    cited_text = " ".join(" ".join(page.locator("#doc-text mark.cited").all_inner_texts()).split())
+    # The task's span: its line in the document (with the list dash, if any).
+    assert cited_text.lstrip("-–+• ") == " ".join(action.split()), (cited_text, action)
+    expect(page.locator("#back-link")).to_have_text("← Quay lại danh sách nhiệm vụ")
+    expect(page.locator("#doc-title")).to_contain_text("236/TB-UBND")
+
+    # Escape returns to the table, on the link that was opened.
+    page.keyboard.press("Escape")
+    _wait_view(page, "tasks")
+    assert _hash_params(page.url).get("q") == "bão số 3"
+    assert page.evaluate("document.activeElement.getAttribute('href')") == href
+
+
+def test_tasks_unit_filter_and_due_date_narrow_rows(tab):
+    tab.goto("#/nhiem-vu?q=" + quote("bão số 3"))
+    page = tab.page
+    _wait_view(page, "tasks")
+    everyone = _task_rows(page)
+    assert any(NN_UNIT not in r["unit"] for r in everyone)
+    # The unit list comes from /api/assignees, with task counts.
+    option = page.locator(f'#tasks-unit option[value="{NN_UNIT}"]')
+    expect(option).to_have_text(re.compile(re.escape(NN_UNIT) + r" \(\d+\)$"))
+    with page.expect_response(lambda r: "/api/tasks" in r.url and "assignee=" in r.url):
+        page.locator("#tasks-unit").select_option(NN_UNIT)
+    _wait_view(page, "tasks")
+    assert _hash_params(page.url).get("don-vi") == NN_UNIT, page.url
+    rows = _task_rows(page)
+    assert rows and len(rows) < len(everyone), (len(rows), len(everyone))
+    assert all(NN_UNIT in r["unit"] for r in rows), [r["unit"] for r in rows]
+    expect(page.locator("#tasks-table tbody tr strong", has_text=NN_UNIT).first).to_be_visible()
+    expect(page.locator("#tasks-status")).to_contain_text(f"giao cho {NN_UNIT}")
+
+    with page.expect_response(lambda r: "/api/tasks" in r.url and "due_to=2024-09-30" in r.url):
+        page.locator("#tasks-due").fill("2024-09-30")
+    _wait_view(page, "tasks")
+    assert _hash_params(page.url).get("han-truoc") == "2024-09-30"
+    due_rows = _task_rows(page)
+    assert due_rows and len(due_rows) < len(rows)
+    assert all(NN_UNIT in r["unit"] for r in due_rows)
+    assert all(r["due_attr"] is None or r["due_attr"][:7] <= "2024-09" for r in due_rows), due_rows
+    assert all(r["due"] != "—" for r in due_rows)
+
+    # Reloading the route restores the form.
+    page.reload()
+    _wait_view(page, "tasks")
+    assert page.locator("#tasks-q").input_value() == "bão số 3"
+    assert page.locator("#tasks-unit").input_value() == NN_UNIT
+    assert page.locator("#tasks-due").input_value() == "2024-09-30"
+    assert len(_task_rows(page)) == len(due_rows)
+
+
+def test_recurring_view_shows_a_dated_timeline(tab, artifacts):
+    tab.goto("#/ton-tai")
+    page = tab.page
+    page.locator("#recurring-q").fill(GPMB_SLOW)
+    with page.expect_response(lambda r: "/api/shortcomings/recurring" in r.url):
+        page.keyboard.press("Enter")
+    _wait_view(page, "recurring")
+    assert _hash_params(page.url).get("q") == GPMB_SLOW
+    group = page.locator("#recurring-groups .recur-group").first
+    expect(group).to_be_visible()
+    meta = group.locator(".recur-meta").inner_text()
+    m = re.match(r"^Nêu trong (\d+) văn bản, từ (\d{1,2})/(\d{1,2})/(\d{4})", meta)
+    assert m and int(m.group(1)) >= 3, meta
+    items = group.locator("ol.timeline > li")
+    dates = group.locator("ol.timeline > li time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    assert len(dates) == items.count() >= 3, dates
+    assert dates == sorted(dates), dates
+    first = dates[0].split("-")
+    assert (int(m.group(2)), int(m.group(3)), m.group(4)) == (int(first[2]), int(first[1]), first[0]), (meta, dates)
+    docs = set(group.locator("ol.timeline a.tl-link").evaluate_all("els => els.map(e => e.dataset.doc)"))
+    assert len(docs) >= 3, docs
+    page.screenshot(path=str(artifacts / "recurring.png"), full_page=True)
+
+    # An entry links to its document with that very sentence marked.
+    entry = items.nth(1)
+    sentence = " ".join(entry.locator(".tl-passage").inner_text().split())
+    entry.locator("a.tl-link").click()
+    expect(page.locator("#cited")).to_be_in_viewport()
+    cited = " ".join(" ".join(page.locator("#doc-text mark.cited").all_inner_texts()).split())
+    assert cited == sentence, (cited, sentence)
+    expect(page.locator("#back-link")).to_have_text("← Quay lại tồn tại lặp lại")
+    page.go_back()
+    _wait_view(page, "recurring")
+    expect(page.locator("#recurring-groups .recur-group").first).to_be_visible()
+
+
+def test_recurring_entry_dated_by_meeting_is_marked(tab):
+    """A document without an issue date sits on the timeline at its meeting date, said so."""
+    page = tab.page
+
+    def mark_event(route):
+        response = route.fetch()
+        body = response.json()
+        occurrence = body["groups"][0]["occurrences"][-1]
+        occurrence["date"] = "2024-09-24"
+        occurrence["date_kind"] = "event"
+        occurrence["citation"]["issued_date"] = None
+        occurrence["citation"]["event_date"] = "2024-09-24"
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/shortcomings/recurring*", mark_event)
+    tab.goto("#/ton-tai?q=" + quote(GPMB_SLOW))
+    _wait_view(page, "recurring")
+    last = page.locator("#recurring-groups .recur-group").first.locator("ol.timeline > li").last
+    expect(last.locator(".tl-date")).to_have_text("24/9/2024 (ngày họp)")
+    expect(page.locator("#recurring-groups .recur-meta").first).to_contain_text("đến 24/9/2024 (ngày họp)")
+
+
+def test_similar_passages_from_results_and_from_the_document(tab):
+    tab.goto(tab.search_hash("GPMB"))
+    tab.wait_results()
+    page = tab.page
+    result = page.locator("#results > li.result").first
+    own = result.locator("a.result-link").get_attribute("href")
+    toggle = result.get_by_role("button", name="Tương tự")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    with page.expect_response(lambda r: re.search(r"/api/passages/\d+/similar", r.url) is not None):
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    links = result.locator(".similar a.similar-link")
+    expect(links.first).to_be_visible()
+    hrefs = [a.get_attribute("href") for a in links.all()]
+    assert 1 <= len(hrefs) <= 5 and own not in hrefs, hrefs
+    assert all(re.match(r"^#/van-ban/[^?]+\?doan=\d+-\d+&ma-doan=\d+$", h) for h in hrefs), hrefs
+    assert result.locator(".similar .kind-label").count() == len(hrefs)
+    toggle.click()
+    expect(result.locator(".similar")).to_be_hidden()
+
+    # The document view offers the same for its cited passage; a similar passage opens
+    # its own document, and the back link still returns to the results.
+    result.locator("a.result-link").click()
+    doc_toggle = page.locator("#cited-block").get_by_role("button", name="Đoạn tương tự")
+    expect(doc_toggle).to_be_visible()
+    doc_toggle.click()
+    similar = page.locator("#cited-block .similar a.similar-link")
+    expect(similar.first).to_be_visible()
+    target = similar.first.get_attribute("href")
+    similar.first.click()
+    assert page.url.endswith(target), page.url
+    expect(page.locator("#cited")).to_be_in_viewport()
+    page.locator("#back-link").click()
+    tab.wait_results()
+    assert _hash_params(page.url).get("q") == "GPMB"
+    assert page.evaluate("document.activeElement.getAttribute('href')") == own
+
+
+def test_shortcoming_result_links_to_its_recurrences(tab):
+    tab.goto(tab.search_hash(GPMB_SLOW, **{"loai-doan": "shortcoming"}))
+    tab.wait_results()
+    page = tab.page
+    link = page.locator("#results > li.result").first.get_by_role("link", name="Lặp lại ở văn bản nào?")
+    with page.expect_response(lambda r: "/api/shortcomings/recurring" in r.url and "passage_id=" in r.url):
+        link.click()
+    _wait_view(page, "recurring")
+    assert re.search(r"#/ton-tai\?ma-doan=\d+$", page.url), page.url
+    expect(page.locator("#recurring-status")).to_contain_text("đoạn đã chọn")
+    expect(page.locator("#recurring-groups .recur-group").first).to_be_visible()
+
+
+def test_narrow_screen_tasks_and_recurring_views(browser, server, artifacts):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="vi-VN", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        t = Tab(page, server)
+        t.goto("#/nhiem-vu?q=" + quote("bão số 3"))
+        _wait_view(page, "tasks")
+        assert len(_task_rows(page)) >= 10
+        assert page.evaluate(NO_SCROLL), page.evaluate(WIDTHS)
+        # Every cell fits the screen: rows are stacked, nothing is cut off on the right.
+        right = page.locator("#tasks-table td").evaluate_all("els => Math.max(...els.map(e => e.getBoundingClientRect().right))")
+        assert right <= 375, right
+        page.screenshot(path=str(artifacts / "narrow-tasks.png"))
+
+        t.goto("#/ton-tai?q=" + quote(GPMB_SLOW))
+        _wait_view(page, "recurring")
+        expect(page.locator("#recurring-groups .recur-group").first).to_be_visible()
+        assert page.evaluate(NO_SCROLL), page.evaluate(WIDTHS)
+        page.screenshot(path=str(artifacts / "narrow-recurring.png"), full_page=True)
     finally:
         context.close()
     assert not errors, errors

@@ -4,8 +4,10 @@
  * Routes live in the URL hash so that searches and documents are linkable and
  * the back button works:
  *   #/                                     start page
- *   #/tim-kiem?q=…&trang=2&loai=…&co-quan=…&nam=2024   a search
- *   #/van-ban/<encoded doc_id>?doan=<start>-<end>       a document, cited passage marked
+ *   #/tim-kiem?q=…&trang=2&loai=…&co-quan=…&nam=2024&loai-doan=task   a search
+ *   #/van-ban/<encoded doc_id>?doan=<start>-<end>&ma-doan=<chunk id>  a document, cited passage marked
+ *   #/nhiem-vu?q=…&don-vi=…&han-truoc=2024-10-31       tasks: unit, action, deadline, source
+ *   #/ton-tai?q=…   (or ?ma-doan=<chunk id>)           recurring shortcomings as timelines
  *
  * Security: every string that comes from the API (documents, metadata,
  * messages) is inserted with text nodes, never parsed as HTML.
@@ -21,6 +23,23 @@
   const FACET_LIMIT = 8; // values shown per facet before "Xem thêm"
   const SEARCH_ROUTE = "/tim-kiem";
   const DOC_ROUTE = "/van-ban/";
+  const TASKS_ROUTE = "/nhiem-vu";
+  const RECURRING_ROUTE = "/ton-tai";
+  const TASKS_PAGE = 50; // tasks asked for at first; "Hiện thêm" asks for TASKS_MAX
+  const TASKS_MAX = 200;
+  const SIMILAR_K = 5;
+  const LIST_VIEWS = new Set(["home", "search", "tasks", "recurring"]);
+
+  // Passage kinds: API value -> Vietnamese label (the order of the filter chips).
+  const KINDS = [
+    ["result", "Kết quả"],
+    ["shortcoming", "Tồn tại, hạn chế"],
+    ["cause", "Nguyên nhân"],
+    ["task", "Nhiệm vụ"],
+    ["proposal", "Kiến nghị, đề xuất"],
+    ["other", "Khác"],
+  ];
+  const KIND_LABELS = new Map(KINDS);
 
   // Facets: API name, URL parameter, Vietnamese label.
   const FACETS = [
@@ -95,12 +114,52 @@
     return format === "pdf" || /\.pdf$/i.test(docId || "");
   }
 
-  function docHash(docId, span) {
+  /** Link to a document; the cited span is marked there, and the passage's id lets the
+   * document view offer "Đoạn tương tự". */
+  function docHash(docId, span, chunkId) {
     let hash = "#" + DOC_ROUTE + encodeURIComponent(docId);
     if (Array.isArray(span) && span.length === 2 && Number.isFinite(span[0]) && Number.isFinite(span[1])) {
       hash += `?doan=${span[0]}-${span[1]}`;
+      if (Number.isInteger(chunkId) && chunkId >= 0) hash += `&ma-doan=${chunkId}`;
     }
     return hash;
+  }
+
+  const ROMAN_QUARTERS = ["I", "II", "III", "IV"];
+
+  /** A task deadline as the API normalises it, in words:
+   * "2024-08-15" -> "15/8/2024", "2024-09" -> "tháng 9/2024", "2024-Q3" -> "Quý III/2024",
+   * "2024-H2" -> "6 tháng cuối năm 2024", "2024" -> "năm 2024". */
+  function formatDeadline(value) {
+    if (!isString(value)) return null;
+    let m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+    if (m) return `${Number(m[3])}/${Number(m[2])}/${m[1]}`;
+    if ((m = /^(\d{4})-(\d{2})$/.exec(value))) return `tháng ${Number(m[2])}/${m[1]}`;
+    if ((m = /^(\d{4})-Q([1-4])$/i.exec(value))) return `Quý ${ROMAN_QUARTERS[Number(m[2]) - 1]}/${m[1]}`;
+    if ((m = /^(\d{4})-H([12])$/i.exec(value))) return `6 tháng ${m[2] === "1" ? "đầu" : "cuối"} năm ${m[1]}`;
+    if ((m = /^(\d{4})$/.exec(value))) return `năm ${m[1]}`;
+    return value;
+  }
+
+  /** A machine-readable form for <time datetime>, where HTML has one (not for quarters, halves). */
+  function datetimeAttr(value) {
+    return isString(value) && /^\d{4}(-\d{2}(-\d{2})?)?$/.test(value) ? value : null;
+  }
+
+  /** Lower case, no diacritics: "Phòng Nông nghiệp" and "phong nong nghiep" compare equal. */
+  function fold(s) {
+    return String(s || "")
+      .normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .replace(/[đĐ]/g, "d")
+      .toLowerCase()
+      .replace(/\s+/g, " ")
+      .trim();
+  }
+
+  function kindLabel(kind) {
+    if (!isString(kind) || !KIND_LABELS.has(kind)) return null;
+    return el("span", { class: `kind-label kind-${kind}`, "data-kind": kind }, KIND_LABELS.get(kind));
   }
 
   /** URL of the original file; a PDF opens at the cited page. Built here rather than taken
@@ -124,18 +183,25 @@
   }
 
   /** "Thông báo số 163/TB-UBND ngày 19/7/2024 — UBND huyện … — mục 4.2 › … — trang 3" */
-  function citationLine(citation, docId) {
+  function citationLine(citation, docId, withoutDate) {
+    return citationParts(citation, docId, withoutDate).join(" — ");
+  }
+
+  /** The citation line's parts: [type, number and date; issuer; section; pages]. */
+  function citationParts(citation, docId, withoutDate) {
     const c = citation || {};
     let head = docLabel(c, docId);
-    if (isString(c.issued_date)) head += ` ngày ${formatDate(c.issued_date)}`;
-    else if (isString(c.event_date)) head += ` (họp ngày ${formatDate(c.event_date)})`;
+    if (!withoutDate) {
+      if (isString(c.issued_date)) head += ` ngày ${formatDate(c.issued_date)}`;
+      else if (isString(c.event_date)) head += ` (họp ngày ${formatDate(c.event_date)})`;
+    }
     const parts = [head];
     if (isString(c.issuer)) parts.push(c.issuer);
     const path = Array.isArray(c.heading_path) ? c.heading_path.filter(isString) : [];
     if (path.length) parts.push("mục " + path.map(shortHeading).join(" › "));
     const pages = formatPages(c.pages);
     if (pages) parts.push(pages);
-    return parts.join(" — ");
+    return parts;
   }
 
   /** "4.2. Về lĩnh vực y tế" -> "4.2. Về lĩnh vực y tế"; overly long headings are cut at a word. */
@@ -215,7 +281,19 @@
   // ---------------------------------------------------------------- routes
 
   function emptySearch() {
-    return { q: "", page: 1, doc_type: "", issuer: "", year: "" };
+    return { q: "", page: 1, doc_type: "", issuer: "", year: "", kind: "" };
+  }
+
+  function emptyTasks() {
+    return { q: "", unit: "", due: "" };
+  }
+
+  function emptyRecurring() {
+    return { q: "", passage: null };
+  }
+
+  function isoDay(value) {
+    return /^\d{4}-\d{2}-\d{2}$/.test(value || "") ? value : "";
   }
 
   function parseRoute(hash) {
@@ -231,7 +309,23 @@
       s.page = Number.isFinite(page) && page > 0 ? page : 1;
       for (const f of FACETS) s[f.key] = params.get(f.param) || "";
       if (!/^\d{4}$/.test(s.year)) s.year = "";
+      const kind = params.get("loai-doan") || "";
+      s.kind = KIND_LABELS.has(kind) ? kind : "";
       return { view: s.q.trim() ? "search" : "home", search: s };
+    }
+    if (path === TASKS_ROUTE) {
+      const t = emptyTasks();
+      t.q = params.get("q") || "";
+      t.unit = params.get("don-vi") || "";
+      t.due = isoDay(params.get("han-truoc"));
+      return { view: "tasks", tasks: t };
+    }
+    if (path === RECURRING_ROUTE) {
+      const r = emptyRecurring();
+      r.q = params.get("q") || "";
+      const id = /^\d+$/.test(params.get("ma-doan") || "") ? Number(params.get("ma-doan")) : null;
+      if (!r.q.trim() && id !== null && id > 0) r.passage = id;
+      return { view: "recurring", recurring: r };
     }
     if (path.startsWith(DOC_ROUTE)) {
       let docId;
@@ -242,7 +336,8 @@
       }
       const m = /^(\d+)-(\d+)$/.exec(params.get("doan") || "");
       const span = m ? [Number(m[1]), Number(m[2])] : null;
-      return { view: "doc", docId, span };
+      const chunkId = span && /^\d+$/.test(params.get("ma-doan") || "") ? Number(params.get("ma-doan")) : null;
+      return { view: "doc", docId, span, chunkId };
     }
     return null; // not one of ours (e.g. the skip link): leave the page as it is
   }
@@ -252,21 +347,51 @@
     params.set("q", s.q);
     if (s.page > 1) params.set("trang", String(s.page));
     for (const f of FACETS) if (s[f.key]) params.set(f.param, s[f.key]);
+    if (s.kind) params.set("loai-doan", s.kind);
     return "#" + SEARCH_ROUTE + "?" + params.toString();
   }
 
   function searchKey(s) {
-    return JSON.stringify([s.q.trim(), s.page, s.doc_type, s.issuer, s.year]);
+    return JSON.stringify([s.q.trim(), s.page, s.doc_type, s.issuer, s.year, s.kind]);
   }
 
   function hasFilters(s) {
-    return FACETS.some((f) => s[f.key]);
+    return FACETS.some((f) => s[f.key]) || Boolean(s.kind);
+  }
+
+  function tasksHash(t) {
+    const params = new URLSearchParams();
+    if (t.q.trim()) params.set("q", t.q);
+    if (t.unit) params.set("don-vi", t.unit);
+    if (t.due) params.set("han-truoc", t.due);
+    const query = params.toString();
+    return "#" + TASKS_ROUTE + (query ? "?" + query : "");
+  }
+
+  function tasksKey(t, limit) {
+    return JSON.stringify([t.q.trim(), t.unit, t.due, limit]);
+  }
+
+  function recurringHash(r) {
+    if (r.q.trim()) return "#" + RECURRING_ROUTE + "?" + new URLSearchParams({ q: r.q }).toString();
+    if (r.passage) return "#" + RECURRING_ROUTE + "?ma-doan=" + r.passage;
+    return "#" + RECURRING_ROUTE;
+  }
+
+  function recurringKey(r) {
+    return JSON.stringify([r.q.trim(), r.passage]);
   }
 
   // ---------------------------------------------------------------- state
 
+  /** One list view's requests: the answer on screen, the one in flight, and a sequence
+   * number so that an older answer arriving late is dropped. */
+  function loader() {
+    return { shownKey: null, pendingKey: null, controller: null, seq: 0 };
+  }
+
   const state = {
-    view: null, // "home" | "search" | "doc"
+    view: null, // "home" | "search" | "doc" | "tasks" | "recurring"
     search: emptySearch(),
     shownKey: null, // the search whose results are on screen
     pendingKey: null, // the search in flight
@@ -274,12 +399,24 @@
     seq: 0,
     debounce: null,
     lastSearchHash: "#/",
-    docFromSearch: false, // the document was opened from the results: Escape/back = history.back()
-    searchScroll: 0,
-    returnTo: null, // href of the result link to focus when coming back
+    lastTasksHash: "#" + TASKS_ROUTE,
+    lastRecurringHash: "#" + RECURRING_ROUTE,
+    // Where the open document was reached from: the list view, its hash, and how many
+    // history entries back it is (0: opened directly, so the back link sets the hash).
+    origin: { view: "search", hash: "#/", depth: 0 },
+    scrolls: {}, // window scroll of each list view when a document was opened from it
+    returnTo: null, // href of the link to focus when coming back
     docSeq: 0,
     docCache: new Map(),
     filtersOpen: null, // the filter panel's open state, kept across searches
+    tasks: emptyTasks(),
+    tasksLimit: TASKS_PAGE,
+    tasksLoad: loader(),
+    tasksDebounce: null,
+    assignees: null, // promise of /api/assignees, fetched once
+    recurring: emptyRecurring(),
+    recurringLoad: loader(),
+    recurringDebounce: null,
   };
 
   // ---------------------------------------------------------------- API
@@ -327,6 +464,7 @@
       p.set("date_from", `${s.year}-01-01`);
       p.set("date_to", `${s.year}-12-31`);
     }
+    if (s.kind) p.set("kind", s.kind);
     p.set("mode", "hybrid");
     return `${API}/search?${p.toString()}`;
   }
@@ -412,9 +550,8 @@
   }
 
   function showHome() {
-    state.view = "home";
-    $("doc-view").hidden = true;
-    $("search-view").hidden = false;
+    state.lastSearchHash = "#/";
+    showSection("home");
     $("intro").hidden = false;
     $("search-layout").hidden = true;
     $("error").hidden = true;
@@ -425,9 +562,7 @@
   }
 
   function showSearchView() {
-    state.view = "search";
-    $("doc-view").hidden = true;
-    $("search-view").hidden = false;
+    showSection("search");
     $("intro").hidden = true;
   }
 
@@ -478,6 +613,7 @@
     }
 
     renderFacets(data.facets || {}, s);
+    renderKindFilter(s);
 
     const list = clear($("results"));
     list.setAttribute("start", String((page - 1) * k + 1));
@@ -505,11 +641,15 @@
     const c = r.citation || {};
     const docId = String(r.doc_id || "");
     const span = Array.isArray(c.char_span) ? c.char_span : null;
-    const href = docHash(docId, span);
+    const chunkId = Number.isInteger(r.chunk_id) ? r.chunk_id : null;
+    const href = docHash(docId, span, chunkId);
     const item = el("li", { class: "result" });
     const heading = el("h3", { class: "citation" }, el("a", { href, class: "result-link", "data-doc": docId }, citationLine(c, docId)));
     item.appendChild(heading);
-    if (isString(c.subject)) item.appendChild(el("p", { class: "subject" }, c.subject));
+    const kind = kindLabel(r.kind);
+    if (isString(c.subject) || kind) {
+      item.appendChild(el("p", { class: "subject" }, kind, kind && isString(c.subject) ? " " : null, isString(c.subject) ? c.subject : null));
+    }
 
     const text = typeof r.text === "string" ? r.text : "";
     const spans = cleanSpans(r.highlights, text.length);
@@ -538,8 +678,48 @@
         pdf && page ? el("span", { class: "visually-hidden" }, ` (PDF, trang ${page})`) : null
       )
     );
-    item.appendChild(actions);
+    if (chunkId !== null) {
+      if (r.kind === "shortcoming") {
+        actions.appendChild(el("a", { href: recurringHash({ q: "", passage: chunkId }), class: "recurring-link" }, "Lặp lại ở văn bản nào?"));
+      }
+      const panel = el("div", { class: "similar", id: `tuong-tu-${chunkId}`, hidden: true });
+      actions.appendChild(similarToggle(chunkId, panel, "Tương tự"));
+      item.appendChild(actions);
+      item.appendChild(panel);
+    } else {
+      item.appendChild(actions);
+    }
     return item;
+  }
+
+  /** Chips for the kind of passage (result, shortcoming, task…), above the results. */
+  function renderKindFilter(s) {
+    const box = clear($("kind-filter"));
+    box.appendChild(el("span", { class: "kind-filter-title", id: "kind-filter-title" }, "Loại đoạn:"));
+    const list = el("ul", { class: "chips" });
+    const choices = [["", "Tất cả"], ...KINDS];
+    for (const [value, label] of choices) {
+      const on = (s.kind || "") === value;
+      const next = Object.assign({}, s, { page: 1, kind: value });
+      list.appendChild(
+        el(
+          "li",
+          null,
+          el(
+            "a",
+            {
+              href: searchHash(next),
+              class: on ? "chip chip-on kind-chip" : "chip kind-chip",
+              "data-kind": value || "all",
+              "aria-current": on ? "true" : null,
+            },
+            on ? el("span", { "aria-hidden": "true", class: "chip-check" }, "✓ ") : null,
+            el("span", { class: "chip-label" }, label)
+          )
+        )
+      );
+    }
+    box.appendChild(list);
   }
 
   function renderFacets(facets, s) {
@@ -676,16 +856,23 @@
     return state.docCache.get(docId);
   }
 
+  const BACK_LABELS = {
+    search: "← Quay lại kết quả",
+    tasks: "← Quay lại danh sách nhiệm vụ",
+    recurring: "← Quay lại tồn tại lặp lại",
+  };
+
   function openDocument(route) {
-    if (state.view === "search") state.searchScroll = window.scrollY;
-    state.view = "doc";
     abortSearch();
-    $("search-view").hidden = true;
-    $("doc-view").hidden = false;
+    abortLoad(state.tasksLoad, "tasks-busy");
+    abortLoad(state.recurringLoad, "recurring-busy");
+    showSection("doc");
     $("doc-error").hidden = true;
     $("doc-content").hidden = true;
     $("doc-loading").hidden = false;
-    $("back-link").setAttribute("href", state.lastSearchHash);
+    const origin = state.origin.view === "home" ? "search" : state.origin.view;
+    $("back-link").setAttribute("href", state.origin.hash);
+    $("back-link").textContent = BACK_LABELS[origin] || BACK_LABELS.search;
     const seq = ++state.docSeq;
     loadDocument(route.docId)
       .then((doc) => {
@@ -758,6 +945,12 @@
     const target = clear($("doc-text"));
     const anchors = renderText(target, text, sections, span, pageTable, doc.body_span);
     renderToc(sections, anchors, span);
+    const citedBlock = $("cited-block");
+    if (citedBlock && Number.isInteger(route.chunkId)) {
+      // "More like this" for the cited passage, right under it.
+      const panel = el("div", { class: "similar", id: `van-ban-tuong-tu-${route.chunkId}`, hidden: true });
+      citedBlock.appendChild(el("div", { class: "cited-tools" }, el("p", null, similarToggle(route.chunkId, panel, "Đoạn tương tự")), panel));
+    }
 
     $("doc-content").hidden = false;
     scrollTocToCurrent();
@@ -959,10 +1152,498 @@
     details.scrollTop = Math.max(0, top - details.clientHeight / 3);
   }
 
-  /** Escape, the back link: to the results the document was opened from. */
+  /** Escape, the back link: to the list the document was opened from. */
   function backToResults() {
-    if (state.docFromSearch) history.back();
-    else location.hash = state.lastSearchHash;
+    if (state.origin.depth > 0) history.go(-state.origin.depth);
+    else location.hash = state.origin.hash;
+  }
+
+  // ---------------------------------------------------------------- views and tabs
+
+  const SECTIONS = { home: "search-view", search: "search-view", doc: "doc-view", tasks: "tasks-view", recurring: "recurring-view" };
+  const TABS = { home: "nav-search", search: "nav-search", tasks: "nav-tasks", recurring: "nav-recurring" };
+
+  /** Show one view: its section, the header search box where it belongs, the current tab. */
+  function showSection(view) {
+    state.view = view;
+    const shown = SECTIONS[view];
+    for (const id of new Set(Object.values(SECTIONS))) $(id).hidden = id !== shown;
+    $("header-search").hidden = view === "tasks" || view === "recurring";
+    updateTabs();
+  }
+
+  /** Each tab returns to where that view was left; the active one carries aria-current. */
+  function updateTabs() {
+    $("nav-search").setAttribute("href", state.lastSearchHash);
+    $("nav-tasks").setAttribute("href", state.lastTasksHash);
+    $("nav-recurring").setAttribute("href", state.lastRecurringHash);
+    const current = TABS[state.view] || null;
+    for (const id of ["nav-search", "nav-tasks", "nav-recurring"]) {
+      if (id === current) $(id).setAttribute("aria-current", "page");
+      else $(id).removeAttribute("aria-current");
+    }
+  }
+
+  function listHash(view) {
+    if (view === "search") return state.lastSearchHash;
+    if (view === "tasks") return state.lastTasksHash;
+    if (view === "recurring") return state.lastRecurringHash;
+    return "#/";
+  }
+
+  function setViewBusy(busyId, busy) {
+    const busyNote = $(busyId);
+    busyNote.hidden = !busy;
+    const section = busyNote.closest("section");
+    if (section) section.setAttribute("aria-busy", busy ? "true" : "false");
+  }
+
+  function abortLoad(load, busyId) {
+    if (load.controller) load.controller.abort();
+    load.controller = null;
+    load.pendingKey = null;
+    load.seq += 1; // any answer still on its way is now stale
+    setViewBusy(busyId, false);
+  }
+
+  /** Fetch a list view's data unless that answer is already on screen or on its way. */
+  function fetchInto(load, key, url, busyId, onData, onError) {
+    if (key === load.shownKey || key === load.pendingKey) return;
+    if (load.controller) load.controller.abort();
+    const controller = new AbortController();
+    const seq = ++load.seq;
+    load.controller = controller;
+    load.pendingKey = key;
+    setViewBusy(busyId, true);
+    getJson(url, controller.signal)
+      .then((data) => {
+        if (seq !== load.seq) return;
+        load.shownKey = key;
+        onData(data);
+      })
+      .catch((err) => {
+        if ((err && err.name === "AbortError") || seq !== load.seq) return;
+        load.shownKey = null;
+        onError(err);
+      })
+      .finally(() => {
+        if (seq === load.seq) {
+          load.pendingKey = null;
+          load.controller = null;
+          setViewBusy(busyId, false);
+        }
+      });
+  }
+
+  function renderViewError(view, err) {
+    const box = clear($(`${view}-error`));
+    box.appendChild(el("strong", null, "Lỗi: "));
+    box.appendChild(document.createTextNode(err && err.message ? err.message : "Không tải được dữ liệu."));
+    box.hidden = false;
+    $(`${view}-status`).textContent = "";
+    if (view === "tasks") {
+      $("tasks-table-wrap").hidden = true;
+      $("tasks-more").hidden = true;
+    } else {
+      clear($("recurring-groups"));
+    }
+  }
+
+  /** "…" cut at a word, whitespace squeezed: for short previews. */
+  function shortText(text, max) {
+    const t = String(text || "").replace(/\s+/g, " ").trim();
+    if (t.length <= max) return t;
+    const cut = t.lastIndexOf(" ", max - 1);
+    return t.slice(0, cut > max / 2 ? cut : max - 1) + "…";
+  }
+
+  // ---------------------------------------------------------------- tasks view
+
+  function showTasks(t) {
+    if (tasksKey(t, 0) !== tasksKey(state.tasks, 0)) state.tasksLimit = TASKS_PAGE;
+    state.tasks = t;
+    state.lastTasksHash = tasksHash(t);
+    abortSearch();
+    abortLoad(state.recurringLoad, "recurring-busy");
+    showSection("tasks");
+    fillTasksForm(t);
+    loadAssignees();
+    document.title = (t.q.trim() ? `${t.q.trim()} — ` : "") + "Nhiệm vụ — vanban";
+    const p = new URLSearchParams();
+    if (t.q.trim()) p.set("q", t.q.trim());
+    if (t.unit) p.set("assignee", t.unit);
+    if (t.due) p.set("due_to", t.due);
+    p.set("k", String(state.tasksLimit));
+    fetchInto(
+      state.tasksLoad,
+      tasksKey(t, state.tasksLimit),
+      `${API}/tasks?${p.toString()}`,
+      "tasks-busy",
+      (data) => renderTasks(data, t),
+      (err) => renderViewError("tasks", err)
+    );
+  }
+
+  function fillTasksForm(t) {
+    if ($("tasks-q").value !== t.q) $("tasks-q").value = t.q;
+    if ($("tasks-due").value !== t.due) $("tasks-due").value = t.due;
+    syncUnitSelect();
+  }
+
+  /** The unit list (with task counts) for the select, fetched once. */
+  function loadAssignees() {
+    if (state.assignees) return;
+    state.assignees = getJson(`${API}/assignees`)
+      .then((data) => {
+        const select = $("tasks-unit");
+        for (const extra of select.querySelectorAll("option.unit-extra")) extra.remove();
+        const units = Array.isArray(data.assignees) ? data.assignees : [];
+        for (const u of units) {
+          if (!u || !isString(u.name)) continue;
+          const label = Number.isFinite(u.tasks) ? `${u.name} (${formatCount(u.tasks)})` : u.name;
+          select.appendChild(el("option", { value: u.name }, label));
+        }
+        syncUnitSelect();
+      })
+      .catch(() => {
+        state.assignees = null; // try again next time the view opens
+      });
+  }
+
+  /** Select the route's unit; one the list does not have (yet) gets an option of its own. */
+  function syncUnitSelect() {
+    const select = $("tasks-unit");
+    const unit = state.tasks.unit;
+    const options = Array.from(select.options);
+    let option = options.find((o) => o.value === unit) || (unit ? options.find((o) => o.value && fold(o.value) === fold(unit)) : null);
+    if (!option && unit) {
+      option = el("option", { value: unit, class: "unit-extra" }, unit);
+      select.appendChild(option);
+    }
+    select.value = option ? option.value : "";
+  }
+
+  /** Read the form; push a history entry (a filter chosen) or replace it (typing). */
+  function commitTasks(push) {
+    clearTimeout(state.tasksDebounce);
+    const t = { q: $("tasks-q").value, unit: $("tasks-unit").value, due: isoDay($("tasks-due").value) };
+    const hash = tasksHash(t);
+    if (location.hash !== hash) {
+      if (push) {
+        location.hash = hash; // onRoute shows it
+        return;
+      }
+      history.replaceState(null, "", hash);
+    }
+    showTasks(t);
+  }
+
+  const TASK_COLUMNS = [
+    ["unit", "Đơn vị"],
+    ["action", "Nhiệm vụ"],
+    ["due", "Thời hạn"],
+    ["source", "Nguồn"],
+  ];
+
+  function renderTasks(data, t) {
+    $("tasks-error").hidden = true;
+    const tasks = Array.isArray(data.tasks) ? data.tasks.filter((x) => x && typeof x === "object") : [];
+    const q = t.q.trim();
+    const capped = tasks.length >= state.tasksLimit;
+    let line = tasks.length ? (capped ? `${formatCount(tasks.length)} nhiệm vụ đầu tiên` : `${formatCount(tasks.length)} nhiệm vụ`) : "Không có nhiệm vụ nào";
+    if (q) line += ` liên quan đến “${q}”`;
+    if (t.unit) line += `, giao cho ${t.unit}`;
+    if (t.due) line += `, thời hạn đến ${formatDate(t.due)}`;
+    line += ".";
+    if (tasks.length) line += q ? " Xếp theo mức liên quan." : " Xếp theo thời hạn.";
+    $("tasks-status").textContent = line;
+
+    const wrap = clear($("tasks-table-wrap"));
+    const more = clear($("tasks-more"));
+    more.hidden = true;
+    if (!tasks.length) {
+      wrap.hidden = true;
+      return;
+    }
+    const table = el("table", { class: "tasks-table", id: "tasks-table" });
+    table.appendChild(el("caption", { class: "visually-hidden" }, "Nhiệm vụ: đơn vị được giao, nội dung, thời hạn và văn bản nguồn"));
+    table.appendChild(
+      el("thead", null, el("tr", null, TASK_COLUMNS.map(([key, label]) => el("th", { scope: "col", class: `col-${key}` }, label))))
+    );
+    const body = el("tbody");
+    for (const task of tasks) body.appendChild(renderTaskRow(task, t));
+    table.appendChild(body);
+    wrap.appendChild(table);
+    wrap.hidden = false;
+
+    if (capped && state.tasksLimit < TASKS_MAX) {
+      const button = el("button", { type: "button", class: "button-link" }, "Hiện thêm nhiệm vụ");
+      button.addEventListener("click", () => {
+        state.tasksLimit = TASKS_MAX;
+        showTasks(state.tasks);
+      });
+      more.appendChild(button);
+      more.hidden = false;
+    }
+  }
+
+  function renderTaskRow(task, t) {
+    const c = task.citation || {};
+    const docId = String(task.doc_id || "");
+    const row = el("tr", { class: "task-row" });
+
+    // Unit(s); the one filtered on in bold, a named leader when the units do not name them.
+    const units = Array.isArray(task.assignees) ? task.assignees.filter(isString) : [];
+    const active = t.unit ? fold(t.unit) : null;
+    const unitCell = el("td", { class: "col-unit", "data-label": "Đơn vị" });
+    if (units.length) {
+      unitCell.appendChild(
+        el("ul", { class: "unit-list" }, units.map((u) => el("li", null, active && fold(u) === active ? el("strong", null, u) : u)))
+      );
+    } else {
+      unitCell.appendChild(el("span", { class: "muted" }, "—"));
+    }
+    if (isString(task.lead_person) && !units.some((u) => fold(u).includes(fold(task.lead_person)))) {
+      unitCell.appendChild(el("span", { class: "cell-note" }, `Chỉ đạo: ${task.lead_person}`));
+    }
+    row.appendChild(unitCell);
+
+    row.appendChild(el("td", { class: "col-action", "data-label": "Nhiệm vụ", lang: "vi" }, isString(task.action) ? task.action : "—"));
+
+    // Deadline in words; the document's own wording underneath (and as a tooltip).
+    const due = formatDeadline(task.deadline);
+    const dueText = isString(task.deadline_text) ? task.deadline_text : null;
+    const dueCell = el("td", { class: "col-due", "data-label": "Thời hạn", title: dueText });
+    if (due) {
+      dueCell.appendChild(el("time", { class: "due", datetime: datetimeAttr(task.deadline) }, due));
+      if (dueText) dueCell.appendChild(el("span", { class: "cell-note due-text" }, dueText));
+    } else if (dueText) {
+      dueCell.appendChild(el("span", { class: "due" }, dueText));
+    } else {
+      dueCell.appendChild(el("span", { class: "due due-none", "aria-hidden": "true" }, "—"));
+      dueCell.appendChild(el("span", { class: "visually-hidden" }, "Không nêu thời hạn"));
+    }
+    row.appendChild(dueCell);
+
+    // Source: the citation line, its head a link to the document at the task. The table
+    // shows the issuer and the nearest section that is not the unit itself; the whole
+    // line is the link's tooltip.
+    const head = citationParts(c, docId, false)[0];
+    const unitKeys = new Set(units.map(fold));
+    const path = Array.isArray(c.heading_path) ? c.heading_path.filter((h) => isString(h) && !unitKeys.has(fold(h))) : [];
+    const note = [
+      isString(c.issuer) ? c.issuer : null,
+      path.length ? "mục " + shortText(path[path.length - 1], 70) : null,
+      formatPages(c.pages),
+    ].filter(isString);
+    const span = Array.isArray(c.char_span) ? c.char_span : null;
+    const chunkId = Number.isInteger(task.chunk_id) ? task.chunk_id : null;
+    row.appendChild(
+      el(
+        "td",
+        { class: "col-source", "data-label": "Nguồn" },
+        el("a", { href: docHash(docId, span, chunkId), class: "doc-link task-source", "data-doc": docId, title: citationLine(c, docId) }, head),
+        note.length ? el("span", { class: "cell-note" }, note.join(" — ")) : null
+      )
+    );
+    return row;
+  }
+
+  // ---------------------------------------------------------------- recurring shortcomings view
+
+  function showRecurring(r) {
+    state.recurring = r;
+    state.lastRecurringHash = recurringHash(r);
+    abortSearch();
+    abortLoad(state.tasksLoad, "tasks-busy");
+    showSection("recurring");
+    if ($("recurring-q").value !== r.q) $("recurring-q").value = r.q;
+    const q = r.q.trim();
+    const active = Boolean(q || r.passage);
+    $("recurring-intro").hidden = active;
+    document.title = (q ? `${q} — ` : "") + "Tồn tại lặp lại — vanban";
+    if (!active) {
+      abortLoad(state.recurringLoad, "recurring-busy");
+      state.recurringLoad.shownKey = null;
+      clear($("recurring-groups"));
+      $("recurring-status").textContent = "";
+      $("recurring-error").hidden = true;
+      return;
+    }
+    const query = q ? new URLSearchParams({ q }).toString() : `passage_id=${r.passage}`;
+    fetchInto(
+      state.recurringLoad,
+      recurringKey(r),
+      `${API}/shortcomings/recurring?${query}`,
+      "recurring-busy",
+      (data) => renderRecurring(data, r),
+      (err) => renderViewError("recurring", err)
+    );
+  }
+
+  function commitRecurring(push) {
+    clearTimeout(state.recurringDebounce);
+    const r = { q: $("recurring-q").value, passage: null };
+    const hash = recurringHash(r);
+    if (location.hash !== hash) {
+      if (push) {
+        location.hash = hash;
+        return;
+      }
+      history.replaceState(null, "", hash);
+    }
+    showRecurring(r);
+  }
+
+  /** "28/6/2023", "24/9/2024 (ngày họp)" for a document placed by its meeting date. */
+  function whenText(date, kind) {
+    return formatDate(date) + (kind === "event" ? " (ngày họp)" : "");
+  }
+
+  function renderRecurring(data, r) {
+    $("recurring-error").hidden = true;
+    const groups = Array.isArray(data.groups)
+      ? data.groups.filter((g) => g && Array.isArray(g.occurrences) && g.occurrences.length)
+      : [];
+    const q = r.q.trim();
+    const what = q ? `liên quan đến “${q}”` : "giống đoạn đã chọn";
+    $("recurring-status").textContent = groups.length
+      ? `${formatCount(groups.length)} tồn tại, hạn chế được nêu lặp lại, ${what}.`
+      : `Không thấy tồn tại, hạn chế nào được nêu lặp lại, ${what}.`;
+    const box = clear($("recurring-groups"));
+    if (!groups.length) {
+      const tips = el("div", { class: "empty" }, el("p", null, "Thử cách diễn đạt khác, ít từ hơn, hoặc chữ viết tắt (GPMB)."));
+      if (q) {
+        tips.appendChild(
+          el("p", null, el("a", { href: searchHash(Object.assign(emptySearch(), { q, kind: "shortcoming" })) }, "Tìm “" + q + "” trong mọi tồn tại, hạn chế"))
+        );
+      }
+      box.appendChild(tips);
+      return;
+    }
+    groups.forEach((g, i) => box.appendChild(renderGroup(g, i)));
+  }
+
+  function renderGroup(g, i) {
+    const occ = g.occurrences.filter((o) => o && typeof o === "object");
+    const docs = Number.isFinite(g.documents) ? g.documents : new Set(occ.map((o) => o.doc_id)).size;
+    const section = el("section", { class: "recur-group", "aria-labelledby": `nhom-${i}` });
+    section.appendChild(el("h3", { class: "recur-label", id: `nhom-${i}` }, isString(g.label) ? g.label : "Tồn tại, hạn chế"));
+
+    const dated = occ.filter((o) => isString(o.date));
+    const firstDate = isString(g.first_date) ? g.first_date : dated.length ? dated[0].date : null;
+    const firstOcc = dated.find((o) => o.date === firstDate);
+    const last = dated.length ? dated[dated.length - 1] : null;
+    let meta = `Nêu trong ${formatCount(docs)} văn bản`;
+    if (firstDate) meta += `, từ ${whenText(firstDate, firstOcc && firstOcc.date_kind)}`;
+    if (firstDate && last && last.date !== firstDate) meta += ` đến ${whenText(last.date, last.date_kind)}`;
+    section.appendChild(el("p", { class: "recur-meta" }, meta));
+
+    const list = el("ol", { class: "timeline", "aria-label": `Các lần nêu, theo thời gian` });
+    for (const o of occ) list.appendChild(renderOccurrence(o));
+    section.appendChild(list);
+    return section;
+  }
+
+  function renderOccurrence(o) {
+    const c = o.citation || {};
+    const docId = String(o.doc_id || "");
+    const text = typeof o.text === "string" ? o.text : "";
+    const sentence = isString(o.passage) ? o.passage : "";
+    const span = Array.isArray(c.char_span) && c.char_span.length === 2 ? c.char_span : null;
+    // The sentence inside its passage, so that the link marks just that sentence in the
+    // document (when the passage is exactly the cited span of the document text).
+    const at = sentence && text ? text.indexOf(sentence) : -1;
+    const exact = span && at >= 0 && span[1] - span[0] === text.length;
+    const target = exact ? [span[0] + at, span[0] + at + sentence.length] : span;
+    const chunkId = Number.isInteger(o.chunk_id) ? o.chunk_id : null;
+
+    const item = el("li", { class: "tl-item" });
+    const date = el("p", { class: "tl-date" });
+    if (isString(o.date)) {
+      date.appendChild(el("time", { datetime: datetimeAttr(o.date) }, formatDate(o.date)));
+      if (o.date_kind === "event") date.appendChild(el("span", { class: "tl-date-kind" }, " (ngày họp)"));
+    } else {
+      date.appendChild(el("span", { class: "tl-date-kind" }, "Không rõ ngày"));
+    }
+    item.appendChild(date);
+    item.appendChild(
+      el("p", { class: "tl-source" }, el("a", { href: docHash(docId, target, chunkId), class: "doc-link tl-link", "data-doc": docId }, citationLine(c, docId, true)))
+    );
+    const quote = el("blockquote", { class: "tl-passage", lang: "vi" }, sentence || shortText(text, EXCERPT_CHARS));
+    item.appendChild(quote);
+    if (text && text.replace(/\s+/g, " ").trim() !== sentence.replace(/\s+/g, " ").trim()) {
+      const marks = at >= 0 ? [[at, at + sentence.length]] : [];
+      const toggle = el("button", { type: "button", class: "linkish", "aria-expanded": "false" }, "Hiện cả đoạn");
+      toggle.addEventListener("click", () => {
+        const open = toggle.getAttribute("aria-expanded") !== "true";
+        if (open) renderPassage(quote, text, marks, true);
+        else clear(quote).appendChild(document.createTextNode(sentence || shortText(text, EXCERPT_CHARS)));
+        quote.classList.toggle("tl-passage-full", open);
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        toggle.textContent = open ? "Thu gọn" : "Hiện cả đoạn";
+      });
+      item.appendChild(el("p", { class: "tl-actions" }, toggle));
+    }
+    return item;
+  }
+
+  // ---------------------------------------------------------------- similar passages
+
+  /** A button that shows (and hides) the passages closest in meaning to passage chunkId. */
+  function similarToggle(chunkId, panel, label) {
+    const button = el("button", { type: "button", class: "linkish similar-toggle", "aria-expanded": "false", "aria-controls": panel.id }, label);
+    let loaded = false;
+    button.addEventListener("click", () => {
+      const open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      panel.hidden = !open;
+      if (open && !loaded) {
+        loaded = true;
+        loadSimilar(chunkId, panel, () => {
+          loaded = false;
+        });
+      }
+    });
+    return button;
+  }
+
+  function loadSimilar(chunkId, panel, onFail) {
+    clear(panel).appendChild(el("p", { class: "similar-title", role: "status" }, "Đang tìm đoạn tương tự…"));
+    getJson(`${API}/passages/${encodeURIComponent(chunkId)}/similar?k=${SIMILAR_K}`)
+      .then((data) => renderSimilar(panel, data))
+      .catch((err) => {
+        onFail();
+        clear(panel).appendChild(
+          el("p", { class: "notice notice-error", role: "alert" }, el("strong", null, "Lỗi: "), err && err.message ? err.message : "Không tải được đoạn tương tự.")
+        );
+      });
+  }
+
+  function renderSimilar(panel, data) {
+    clear(panel);
+    const results = Array.isArray(data.results) ? data.results.filter((r) => r && typeof r === "object") : [];
+    panel.appendChild(
+      el("p", { class: "similar-title", role: "status" }, results.length ? `${results.length} đoạn gần nghĩa nhất:` : "Không có đoạn tương tự.")
+    );
+    if (!results.length) return;
+    const list = el("ol", { class: "similar-list" });
+    for (const r of results) {
+      const c = r.citation || {};
+      const docId = String(r.doc_id || "");
+      const span = Array.isArray(c.char_span) ? c.char_span : null;
+      const chunkId = Number.isInteger(r.chunk_id) ? r.chunk_id : null;
+      const kind = kindLabel(r.kind);
+      list.appendChild(
+        el(
+          "li",
+          { class: "similar-item" },
+          el("a", { href: docHash(docId, span, chunkId), class: "doc-link similar-link", "data-doc": docId }, citationLine(c, docId)),
+          kind ? el("p", { class: "similar-text", lang: "vi" }, kind, " ", shortText(r.text, 240)) : el("p", { class: "similar-text", lang: "vi" }, shortText(r.text, 240))
+        )
+      );
+    }
+    panel.appendChild(list);
   }
 
   // ---------------------------------------------------------------- routing
@@ -972,17 +1653,30 @@
     if (route === null) return;
     const previous = state.view;
     if (route.view === "doc") {
-      state.docFromSearch = previous === "search" || (previous === "doc" && state.docFromSearch);
-      openDocument(route);
+      enterDocument(route, previous);
       return;
     }
-    state.docFromSearch = false;
+    if (route.view === "tasks") {
+      const fresh = tasksKey(route.tasks, state.tasksLimit) !== state.tasksLoad.shownKey;
+      showTasks(route.tasks);
+      if (previous === "doc" && !fresh) restorePosition("tasks");
+      return;
+    }
+    if (route.view === "recurring") {
+      const fresh = recurringKey(route.recurring) !== state.recurringLoad.shownKey;
+      showRecurring(route.recurring);
+      if (previous === "doc" && !fresh) restorePosition("recurring");
+      return;
+    }
+    abortLoad(state.tasksLoad, "tasks-busy");
+    abortLoad(state.recurringLoad, "recurring-busy");
     const s = route.search || emptySearch();
     state.search = s;
     if ($("q").value !== s.q) $("q").value = s.q;
     if (route.view === "home") {
       abortSearch();
       state.shownKey = null;
+      state.lastSearchHash = "#/";
       showHome();
       return;
     }
@@ -990,18 +1684,40 @@
     const fresh = searchKey(s) !== state.shownKey;
     showSearchView();
     startSearch(s);
-    if (previous === "doc" && !fresh) restoreSearchPosition();
+    if (previous === "doc" && !fresh) restorePosition("search");
   }
 
-  function restoreSearchPosition() {
-    window.scrollTo(0, state.searchScroll);
-    if (state.returnTo) {
-      for (const a of document.querySelectorAll("#results a.result-link")) {
-        if (a.getAttribute("href") === state.returnTo) {
-          a.focus({ preventScroll: true });
-          break;
-        }
+  /** Open a document, remembering (in the history entry itself, so that back and forward
+   * keep it) which list it was reached from and how many entries back that list is. */
+  function enterDocument(route, previous) {
+    const saved = history.state && history.state.vanbanOrigin;
+    if (saved && typeof saved.hash === "string" && Number.isInteger(saved.depth)) {
+      state.origin = saved;
+    } else {
+      if (LIST_VIEWS.has(previous)) {
+        state.origin = { view: previous, hash: listHash(previous), depth: 1 };
+      } else if (previous === "doc") {
+        state.origin = Object.assign({}, state.origin, { depth: state.origin.depth > 0 ? state.origin.depth + 1 : 0 });
+      } else {
+        state.origin = { view: "search", hash: state.lastSearchHash, depth: 0 };
       }
+      try {
+        history.replaceState(Object.assign({}, history.state, { vanbanOrigin: state.origin }), "");
+      } catch (e) {
+        // a browser that refuses: the back link then sets the hash instead
+      }
+    }
+    openDocument(route);
+  }
+
+  /** Back on a list from a document: where it was scrolled, the link that was opened focused. */
+  function restorePosition(view) {
+    window.scrollTo(0, state.scrolls[view] || 0);
+    if (!state.returnTo) return;
+    for (const a of $(SECTIONS[view]).querySelectorAll('a[href^="#/van-ban/"]')) {
+      if (a.getAttribute("href") !== state.returnTo) continue;
+      a.focus({ preventScroll: true });
+      if (document.activeElement === a) break; // a link in a closed panel cannot take the focus
     }
   }
 
@@ -1031,13 +1747,37 @@
       e.preventDefault();
       commitQuery();
     });
-    $("results").addEventListener("click", (e) => {
-      const link = e.target instanceof Element ? e.target.closest("a.result-link") : null;
-      if (link) {
+    // A document opened from a list: remember the link and the scroll to come back to.
+    $("main").addEventListener("click", (e) => {
+      const link = e.target instanceof Element ? e.target.closest('a[href^="#/van-ban/"]') : null;
+      if (link && LIST_VIEWS.has(state.view)) {
         state.returnTo = link.getAttribute("href");
-        state.searchScroll = window.scrollY;
+        state.scrolls[state.view] = window.scrollY;
       }
     });
+
+    // Tasks: typing waits for a pause; a unit or a date applies at once.
+    $("tasks-q").addEventListener("input", () => {
+      clearTimeout(state.tasksDebounce);
+      state.tasksDebounce = setTimeout(() => commitTasks(false), DEBOUNCE_MS);
+    });
+    $("tasks-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      commitTasks(true);
+    });
+    $("tasks-unit").addEventListener("change", () => commitTasks(true));
+    $("tasks-due").addEventListener("change", () => commitTasks(true));
+
+    // Recurring shortcomings: the same.
+    $("recurring-q").addEventListener("input", () => {
+      clearTimeout(state.recurringDebounce);
+      state.recurringDebounce = setTimeout(() => commitRecurring(false), DEBOUNCE_MS);
+    });
+    $("recurring-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      commitRecurring(true);
+    });
+
     $("back-link").addEventListener("click", (e) => {
       if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
       e.preventDefault();
@@ -1051,8 +1791,9 @@
       if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === "/" && !isEditable(e.target)) {
         e.preventDefault();
-        input.focus();
-        input.select();
+        const box = state.view === "tasks" ? $("tasks-q") : state.view === "recurring" ? $("recurring-q") : input;
+        box.focus();
+        box.select();
       } else if (e.key === "Escape" && state.view === "doc" && e.target !== input) {
         e.preventDefault();
         backToResults();
