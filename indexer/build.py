@@ -24,6 +24,7 @@ from corpus.models import Chunk, ParsedDocument, ReadProblem
 from corpus.pipeline import process
 from corpus.readers import iter_files, read_path
 from corpus.tasks import Task, extract_tasks
+from indexer.embed_cache import EmbeddingCache
 from indexer.lexical import LexicalDoc, LexicalIndex
 from indexer.snapshot import Snapshot, SnapshotDir
 from indexer.store import ChunkStore, FileState
@@ -115,6 +116,7 @@ class Indexer:
         self.count_tokens = count_tokens
         self.settings = settings
         self.progress = progress or (lambda message: None)
+        self._cache: EmbeddingCache | None = None
 
     def run(self, paths: Iterable[Path], prune: bool = False, rebuild: bool = False) -> IndexReport:
         paths = [Path(p) for p in paths]
@@ -144,6 +146,9 @@ class Indexer:
     def _run_in(self, snap: Snapshot, paths: list[Path], prune: bool, report: IndexReport) -> None:
         store = ChunkStore(snap.store)
         lexical = LexicalIndex(snap.lexical)
+        self._cache = EmbeddingCache(
+            self.snapshots.root / "embedding-cache.sqlite", json.dumps(self._model_key(), sort_keys=True)
+        )
         try:
             self._check_model(store)
             # Different parsing or chunking: every file must be read again (vectors of
@@ -259,6 +264,8 @@ class Indexer:
         finally:
             lexical.close()
             store.close()
+            self._cache.close()
+            self._cache = None
 
     def remove(self, doc_ids: Iterable[str]) -> IndexReport:
         """Take documents out of every index, in a new snapshot. Unknown ids are
@@ -324,6 +331,9 @@ class Indexer:
     ) -> tuple[list[int], np.ndarray, list[int]]:
         hashes = [h for p in pending for h in p.hashes]
         known = store.vectors_for_hashes(hashes)
+        missing = [h for h in hashes if h not in known]
+        if missing and self._cache is not None:
+            known.update(self._cache.get(missing))  # computed by a run that did not finish
         todo: dict[str, str] = {}
         for p in pending:
             for h, t in zip(p.hashes, p.texts):
@@ -333,7 +343,10 @@ class Indexer:
             t0 = time.perf_counter()
             fresh = self.encoder.encode_passages(list(todo.values()))
             report.embed_seconds += time.perf_counter() - t0
-            known.update(zip(todo.keys(), fresh))
+            computed = dict(zip(todo.keys(), fresh))
+            known.update(computed)
+            if self._cache is not None:
+                self._cache.put(computed)
         report.chunks_embedded += len(todo)
         report.chunks_reused += len(hashes) - len(todo)
 

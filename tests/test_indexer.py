@@ -240,8 +240,9 @@ def test_killed_indexing_leaves_previous_index_whole(tmp_path, corpus):
     script = tmp_path / "kill_me.py"
     script.write_text(KILL_SCRIPT.format(repo=str(REPO), tests=str(REPO / "tests")), encoding="utf-8")
     proc = subprocess.Popen([sys.executable, str(script), str(data), str(more)], stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    assert line.startswith("PROGRESS"), line  # it is midway: some passages written to the new snapshot
+    # Two batches in: the first holds a.txt and b.txt (vectors reused), the second new passages.
+    lines = [proc.stdout.readline(), proc.stdout.readline()]
+    assert all(x.startswith("PROGRESS") for x in lines), lines  # midway: passages written to the new snapshot
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     snaps = SnapshotDir(data)
@@ -250,10 +251,15 @@ def test_killed_indexing_leaves_previous_index_whole(tmp_path, corpus):
     s = searcher(data)
     assert s.store.counts()["documents"] == 2
     assert s.search("giải phóng mặt bằng", k=3).results[0].doc_id == "b.txt"
-    # The next run cleans up and completes.
+    # The next run cleans up and completes, and does not embed again what the
+    # killed run had already embedded (the embedding cache outlives snapshots).
     report = make_indexer(data).run([more])
     assert report.totals["documents"] == 14
     assert not list(snaps.snapshots.glob("*.tmp"))
+    control = tmp_path / "control"
+    make_indexer(control).run([corpus])
+    uninterrupted = make_indexer(control).run([more])
+    assert report.chunks_embedded < uninterrupted.chunks_embedded
 
 
 def test_searcher_keeps_answering_from_its_snapshot_while_a_new_one_is_published(tmp_path, corpus):
