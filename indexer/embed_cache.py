@@ -12,6 +12,8 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
+from indexer.store import select_in
+
 
 class EmbeddingCache:
     def __init__(self, path: Path, model: str):
@@ -28,16 +30,9 @@ class EmbeddingCache:
         self.db.commit()
 
     def get(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        wanted = list(set(hashes))
-        for i in range(0, len(wanted), 500):
-            part = wanted[i:i + 500]
-            marks = ",".join("?" * len(part))
-            for h, blob in self.db.execute(
-                f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({marks})", [self.model, *part]
-            ):
-                out[h] = np.frombuffer(blob, dtype=np.float32)
-        return out
+        rows = select_in(self.db, "SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({})", set(hashes),
+                         params=[self.model])
+        return {h: np.frombuffer(blob, dtype=np.float32) for h, blob in rows}
 
     def put(self, vectors: Mapping[str, np.ndarray]) -> None:
         self.db.executemany(

@@ -236,16 +236,9 @@ class ChunkStore:
 
     def vectors_for_hashes(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         """Vectors already computed for these embedding texts (any document), by embed hash."""
-        out: dict[str, np.ndarray] = {}
-        wanted = list(set(hashes))
-        for i in range(0, len(wanted), 500):
-            part = wanted[i:i + 500]
-            marks = ",".join("?" * len(part))
-            for h, blob in self.db.execute(
-                f"SELECT embed_hash, vector FROM chunks WHERE embed_hash IN ({marks}) GROUP BY embed_hash", part
-            ):
-                out[h] = np.frombuffer(blob, dtype=np.float32)
-        return out
+        rows = select_in(self.db, "SELECT embed_hash, vector FROM chunks WHERE embed_hash IN ({}) GROUP BY embed_hash",
+                         set(hashes))
+        return {h: np.frombuffer(blob, dtype=np.float32) for h, blob in rows}
 
     def delete_document(self, doc_id: str) -> list[int]:
         """Remove a document and its passages; returns the removed chunk ids."""
@@ -334,28 +327,14 @@ class ChunkStore:
         d.event_date, d.subject, d.title, {self._kind} FROM chunks c JOIN documents d ON d.id = c.document"""
 
     def get_chunks(self, ids: Sequence[int]) -> dict[int, ChunkRecord]:
-        out: dict[int, ChunkRecord] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            marks = ",".join("?" * len(part))
-            for row in self.db.execute(f"{self._CHUNK_SELECT} WHERE c.id IN ({marks})", part):
-                rec = _chunk_record(row)
-                out[rec.chunk_id] = rec
-        return out
+        records = (_chunk_record(row) for row in select_in(self.db, self._CHUNK_SELECT + " WHERE c.id IN ({})", ids))
+        return {rec.chunk_id: rec for rec in records}
 
     def facet_rows(self, ids: Sequence[int]) -> list[tuple[str | None, str | None, str | None, str | None]]:
         """(issuer, doc_type, issued_date, kind) of each passage, for facet counts."""
-        out: list[tuple[str | None, str | None, str | None, str | None]] = []
-        ids = list(ids)
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            marks = ",".join("?" * len(part))
-            out.extend(self.db.execute(
-                f"SELECT d.issuer, d.doc_type, d.issued_date, {self._kind} FROM chunks c "
-                f"JOIN documents d ON d.id = c.document "
-                f"WHERE c.id IN ({marks})", part))
-        return out
+        sql = (f"SELECT d.issuer, d.doc_type, d.issued_date, {self._kind} FROM chunks c "
+               "JOIN documents d ON d.id = c.document WHERE c.id IN ({})")
+        return list(select_in(self.db, sql, ids))
 
     _TASK_SELECT = """SELECT t.id, d.doc_id, t.chunk, t.section_id, t.heading_path, t.action, t.deadline, t.deadline_end,
         t.deadline_text, t.lead_person, t.char_start, t.char_end, d.number, d.doc_type, d.issuer, d.issued_date,
@@ -422,14 +401,8 @@ class ChunkStore:
         return np.frombuffer(row[0], dtype=np.float32) if row else None
 
     def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
-        out: dict[int, np.ndarray] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            marks = ",".join("?" * len(part))
-            for cid, blob in self.db.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", part):
-                out[cid] = np.frombuffer(blob, dtype=np.float32)
-        return out
+        rows = select_in(self.db, "SELECT id, vector FROM chunks WHERE id IN ({})", ids)
+        return {cid: np.frombuffer(blob, dtype=np.float32) for cid, blob in rows}
 
     def iter_chunks(self) -> Iterator[ChunkRecord]:
         for row in self.db.execute(f"{self._CHUNK_SELECT} ORDER BY c.id"):
@@ -477,6 +450,15 @@ class ChunkStore:
         chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         files = self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
         return {"documents": docs, "chunks": chunks, "files": files}
+
+
+def select_in(db: sqlite3.Connection, sql: str, values: Iterable[Any], params: Sequence[Any] = ()) -> Iterator[tuple]:
+    """Rows of ``sql`` whose ``IN ({})`` gets ``values``, asked in slices: SQLite
+    limits the number of parameters of one statement. ``params`` come before them."""
+    values = list(values)
+    for i in range(0, len(values), 500):
+        part = values[i:i + 500]
+        yield from db.execute(sql.format(",".join("?" * len(part))), [*params, *part])
 
 
 def deadline_end(value: str | None) -> str | None:
