@@ -28,6 +28,8 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from search_api.benchmark import write_results  # noqa: E402
+
 from search_api.evaluate import percentiles  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 
@@ -118,8 +120,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_results(args.out, result)
 
 
 if __name__ == "__main__":

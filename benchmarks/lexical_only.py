@@ -30,6 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from search_api.benchmark import write_results  # noqa: E402
+
 import tantivy  # noqa: E402
 
 from indexer.analysis import abbreviations  # noqa: E402
@@ -182,8 +184,7 @@ def main() -> None:
             print(f"default {kind}: " + ", ".join(f"{k} {r[k]}" for k in ("mrr@10", "recall@1", "recall@5",
                   "recall@10", "recall@100", "ndcg@10")) + f"; latency ms {r['latency_ms']}")
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_results(args.out, result)
     print(f"wrote {args.out}")
 
 

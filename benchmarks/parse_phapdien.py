@@ -21,6 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from search_api.benchmark import write_results  # noqa: E402
+
 from corpus.chunker import ChunkSettings  # noqa: E402
 from corpus.models import ReadProblem  # noqa: E402
 from corpus.pipeline import parse_paths  # noqa: E402
@@ -84,10 +86,7 @@ def main() -> None:
         },
         "machine": f"{platform.machine()}, {platform.python_version()}",
     }
-    text = json.dumps(result, ensure_ascii=False, indent=2)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text + "\n", encoding="utf-8")
+    write_results(args.out, result, echo=True)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from indexer.snapshot import SnapshotDir  # noqa: E402
-from search_api.benchmark import index_corpus, run_beir  # noqa: E402
+from search_api.benchmark import index_corpus, run_beir, write_results  # noqa: E402
 from search_api.evaluate import load_needle_queries, needle_metrics, percentiles  # noqa: E402
 from search_api.retrieval import Searcher  # noqa: E402
 from search_api.services import query_encoder  # noqa: E402
@@ -91,7 +91,7 @@ def main() -> None:
         result = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else result
         result["latency_alqac2022"] = latency(settings, settings.home / "bench" / "alqac2022", queries)
         print("latency", json.dumps(result["latency_alqac2022"]))
-        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_results(args.out, result)
         return
     if not args.skip_alqac:
         folder = SHARED / "eval" / "alqac2022"
@@ -105,8 +105,7 @@ def main() -> None:
         queries = [json.loads(x)["text"] for x in open(folder / "queries.jsonl", encoding="utf-8") if x.strip()]
         result["latency_alqac2022"] = latency(settings, data_dir, queries)
         print("latency", json.dumps(result["latency_alqac2022"]))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_results(args.out, result)
 
 
 if __name__ == "__main__":

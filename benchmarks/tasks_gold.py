@@ -33,6 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from search_api.benchmark import write_results  # noqa: E402
+
 from corpus.chunker import chunk_document  # noqa: E402
 from corpus.kinds import passage_kind  # noqa: E402
 from corpus.parser import parse_document  # noqa: E402
@@ -193,8 +195,7 @@ def main() -> None:
                         print(f"     - {line}")
             else:
                 print(f"   {key}: {value}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_results(args.out, results)
     print(f"written to {args.out.relative_to(REPO)}")
 
 

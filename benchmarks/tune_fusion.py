@@ -19,6 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from search_api.benchmark import write_results  # noqa: E402
+
 from indexer.snapshot import SnapshotDir  # noqa: E402
 from search_api.evaluate import beir_metrics, dedupe_docs, load_beir, load_needle_queries, needle_metrics  # noqa: E402
 from search_api.retrieval import RetrievalSettings, Searcher  # noqa: E402
@@ -80,7 +82,7 @@ def main() -> None:
         print(json.dumps(row))
         s_alqac.settings = base
     path = REPO / "benchmarks" / "results" / "tune_fusion.json"
-    path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_results(path, out)
 
 
 if __name__ == "__main__":

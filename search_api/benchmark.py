@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Callable
 
 from search_api.evaluate import beir_metrics, dedupe_docs, load_beir, percentiles
 from search_api.settings import Settings
+
+def write_results(path: Path, result: dict, echo: bool = False) -> None:
+    """Write a benchmark's figures as JSON (and print them when ``echo``)."""
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    if echo:
+        print(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n", encoding="utf-8")
+
 
 METRICS = ["recall@1", "recall@5", "recall@10", "recall@100", "mrr@10", "ndcg@10"]
 
