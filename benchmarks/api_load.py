@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -28,19 +25,13 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from search_api.benchmark import write_results  # noqa: E402
+from search_api.benchmark import served, write_results  # noqa: E402
 
 from search_api.evaluate import percentiles  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 WARM_UP = ["thủ tục hành chính", "quyền sử dụng đất", "hợp đồng lao động", "trách nhiệm bồi thường"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_level(base: str, queries: list[str], clients: int, deadline_s: float = 300) -> dict:
@@ -90,22 +81,7 @@ def main() -> None:
     if len(queries) < args.requests * len(levels):
         raise SystemExit(f"need {args.requests * len(levels)} distinct questions, have {len(queries)}")
 
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "search_api.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("server did not start")
+    with served(data_dir) as (base, _server):
         with httpx.Client(timeout=60) as c:
             for q in WARM_UP * 3:
                 c.get(f"{base}/api/search", params={"q": q, "k": 10})
@@ -117,9 +93,6 @@ def main() -> None:
             row = run_level(base, part, clients)
             result["levels"].append(row)
             print(json.dumps(row))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     write_results(args.out, result)
 
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from search_api.evaluate import beir_metrics, dedupe_docs, load_beir, percentiles
 from search_api.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
 
 def write_results(path: Path, result: dict, echo: bool = False) -> None:
     """Write a benchmark's figures as JSON (and print them when ``echo``)."""
@@ -17,6 +26,56 @@ def write_results(path: Path, result: dict, echo: bool = False) -> None:
         print(text)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a running process (Linux /proc), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+@contextmanager
+def served(data_dir: Path, start_timeout_s: float = 180) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``vanban serve`` over ``data_dir`` on a free loopback port; yield its base URL and process."""
+    import httpx
+
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    # stderr to a file, not a pipe: a long run's log lines would fill a pipe nobody reads and stall the server
+    log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "search_api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--data-dir", str(data_dir)],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + start_timeout_s
+        while True:
+            if server.poll() is not None:
+                log.seek(0)
+                raise SystemExit(f"server exited with {server.returncode}:\n{log.read()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline:
+                raise SystemExit("server did not start")
+            time.sleep(0.2)
+        yield base, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
 
 
 METRICS = ["recall@1", "recall@5", "recall@10", "recall@100", "mrr@10", "ndcg@10"]
