@@ -368,9 +368,10 @@ class Indexer:
             vecs.append(matrix)
             report.documents_indexed += 1
             report.chunks_indexed += len(chunk_ids)
+        rate = f", {report.chunks_embedded / report.embed_seconds:.1f} đoạn/giây" if report.embed_seconds else ""
         self.progress(
             f"đã lập chỉ mục {report.documents_indexed} văn bản, {report.chunks_indexed} đoạn "
-            f"({report.chunks_embedded} đoạn nhúng mới)"
+            f"({report.chunks_embedded} đoạn nhúng mới{rate})"
         )
         all_vecs = np.concatenate(vecs) if vecs else np.zeros((0, self.encoder.dim), np.float32)
         return ids, all_vecs, removed

@@ -441,6 +441,24 @@ def test_embedder_truncates_long_passages(embedder):
     assert out.shape == (2, 384) and np.isfinite(out).all()
 
 
+def test_batches_are_padded_to_a_few_lengths(embedder):
+    # Few distinct input shapes keep a long indexing run's memory flat (see embeddings/model.py);
+    # the padding is masked out, so the vectors are those of unpadded batches.
+    from embeddings.model import PAD_MULTIPLE
+
+    texts = ["passage: " + s for s in SENTENCES]
+    assert embedder._model.preprocess(texts)["input_ids"].shape[1] % PAD_MULTIPLE == 0
+    padded = embedder.encode_passages(SENTENCES)
+    text_kwargs = embedder._model[0].processing_kwargs["text"]
+    text_kwargs.pop("pad_to_multiple_of")
+    try:
+        assert embedder._model.preprocess(texts)["input_ids"].shape[1] % PAD_MULTIPLE != 0
+        free = embedder.encode_passages(SENTENCES)
+    finally:
+        text_kwargs["pad_to_multiple_of"] = PAD_MULTIPLE
+    np.testing.assert_allclose(padded, free, atol=2e-5)
+
+
 def test_model_info(embedder, converted):
     info = embedder.model_info()
     assert info["name"] == "intfloat/multilingual-e5-small"
