@@ -262,8 +262,8 @@ def create_app(settings: Settings, service: IndexService | None = None) -> FastA
         due_to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
         k: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> dict:
-        found = find_tasks(service.searcher(), (q or "").strip() or None, assignee or None, due_from, due_to, k)
-        return {"query": q, "tasks": found, "total": len(found)}
+        page = find_tasks(service.searcher(), (q or "").strip() or None, assignee or None, due_from, due_to, k)
+        return {"query": q, "tasks": page.tasks, "total": page.total}
 
     @app.get("/api/assignees")
     def assignees(service: Service) -> dict:

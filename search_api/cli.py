@@ -376,12 +376,15 @@ def cmd_tasks(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
     searcher = _open(settings, err)
     if searcher is None:
         return 2
-    tasks = find_tasks(searcher, args.query or None, args.assignee, None, due_before, args.k)
+    page = find_tasks(searcher, args.query or None, args.assignee, None, due_before, args.k)
+    tasks = page.tasks
     if args.json:
-        out.write(json.dumps({"tasks": tasks}, ensure_ascii=False) + "\n")
+        out.write(json.dumps({"tasks": tasks, "total": page.total}, ensure_ascii=False) + "\n")
         return 0
     if not tasks:
         print("Không tìm thấy nhiệm vụ nào.", file=out)
+    elif page.total > len(tasks):
+        print(f"{len(tasks)} trên {page.total} nhiệm vụ (tăng --k để xem thêm):", file=out)
     for i, t in enumerate(tasks, 1):
         due = t["deadline"] or "không nêu hạn"
         print(f"{i}. [{', '.join(t['assignees']) or '(không rõ đơn vị)'}] hạn: {due}"

@@ -200,6 +200,12 @@ def recurring_shortcomings(
     return groups
 
 
+@dataclass
+class TaskPage:
+    tasks: list[dict]
+    total: int  # matches before the page was cut; with a query, among the passages it retrieved
+
+
 def find_tasks(
     searcher: Searcher,
     query: str | None = None,
@@ -207,9 +213,10 @@ def find_tasks(
     due_from: str | None = None,
     due_to: str | None = None,
     k: int = 20,
-) -> list[dict]:
+) -> TaskPage:
     """Tasks relevant to ``query`` (those in the passages it retrieves, best
-    passage first), or all tasks when there is no query; filtered by unit and due date."""
+    passage first), or all tasks when there is no query; filtered by unit and due date.
+    The page holds the first ``k``; ``total`` counts every match."""
     key = assignee_key(assignee) if assignee else None
     store = searcher.store
     if query:
@@ -229,7 +236,7 @@ def find_tasks(
     else:
         tasks = store.tasks(None, key, due_from, due_to)
         tasks.sort(key=lambda t: (t["deadline_end"] or "9999", t["issued_date"] or t["event_date"] or ""))
-    return [_task_json(t) for t in tasks[:k]]
+    return TaskPage([_task_json(t) for t in tasks[:k]], len(tasks))
 
 
 def _task_json(t: dict) -> dict:

@@ -277,6 +277,12 @@ def test_tasks_and_assignees(client):
     due = client.get("/api/tasks", params={"due_from": "2024-10-01", "due_to": "2024-11-30", "k": 200}).json()["tasks"]
     assert due and all(x["deadline"] and "2024-10" <= x["deadline"][:7] <= "2024-11" or x["deadline"] == "2024-Q4" for x in due)
     assert client.get("/api/tasks", params={"due_to": "30/11/2024"}).status_code == 422
+    # total counts every match, not just the page sent
+    everything = client.get("/api/tasks", params={"k": 200}).json()
+    page = client.get("/api/tasks", params={"k": 3}).json()
+    assert everything["total"] == len(everything["tasks"]) > 3
+    assert page["total"] == everything["total"] and len(page["tasks"]) == 3
+    assert page["tasks"] == everything["tasks"][:3]
     units = client.get("/api/assignees").json()["assignees"]
     assert units[0]["tasks"] >= units[-1]["tasks"] and {"name", "key", "tasks"} <= set(units[0])
 

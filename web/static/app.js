@@ -1349,8 +1349,12 @@
     $("tasks-error").hidden = true;
     const tasks = Array.isArray(data.tasks) ? data.tasks.filter((x) => x && typeof x === "object") : [];
     const q = t.q.trim();
-    const capped = tasks.length >= state.tasksLimit;
-    let line = tasks.length ? (capped ? `${formatCount(tasks.length)} nhiệm vụ đầu tiên` : `${formatCount(tasks.length)} nhiệm vụ`) : "Không có nhiệm vụ nào";
+    // The server counts every match; an older server only says how many it sent.
+    const total = Number.isFinite(data.total) ? Math.max(data.total, tasks.length) : tasks.length;
+    const capped = total > tasks.length || (!Number.isFinite(data.total) && tasks.length >= state.tasksLimit);
+    let line = !tasks.length ? "Không có nhiệm vụ nào"
+      : capped && total > tasks.length ? `${formatCount(tasks.length)} trên ${formatCount(total)} nhiệm vụ`
+      : capped ? `${formatCount(tasks.length)} nhiệm vụ đầu tiên` : `${formatCount(tasks.length)} nhiệm vụ`;
     if (q) line += ` liên quan đến “${q}”`;
     if (t.unit) line += `, giao cho ${t.unit}`;
     if (t.due) line += `, thời hạn đến ${formatDate(t.due)}`;
