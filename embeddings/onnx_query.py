@@ -41,7 +41,7 @@ from .tokenizer import load_tokenizer
 ONNX_DIRNAME = "multilingual-e5-small-onnx"
 ONNX_MARKER_FILENAME = "vanban-onnx.json"
 # Bump when the exported files change, so existing folders are rebuilt.
-EXPORTER_VERSION = 2
+EXPORTER_VERSION = 3
 OPSET = 17
 QUERY_PREFIX = "query: "
 VARIANT_FILES = {"fp32": "model.onnx", "int8": "model-int8.onnx"}
@@ -163,25 +163,22 @@ def _quantise_int8(fp32_path: Path, out_path: Path) -> None:
     # accuracy above was reached without it, so keep the advice out of the logs.
     root.setLevel(max(level, logging.ERROR))
     try:
-        # Only the weight matmuls (attention's activation x activation products stay
-        # float32, quantize_dynamic's default); the word-embedding Gather stays float32
-        # too: a lookup gains no speed from int8.
+        # The weight matmuls (attention's activation x activation products stay
+        # float32, quantize_dynamic's default) and the embedding lookups: the word
+        # table (250k x 384) is three quarters of the model, so in int8 the file
+        # shrinks from 391 to 116 MiB and a server's session from ~430 to ~150 MiB.
+        # On 300 ALQAC and the seed queries: cosine to torch float32 min 0.9960, mean
+        # 0.9982 (MatMul only: 0.9969, 0.9983); latency the same.
         quantize_dynamic(
             str(fp32_path),
             str(out_path),
-            op_types_to_quantize=["MatMul"],
+            op_types_to_quantize=["MatMul", "Gather"],
             weight_type=QuantType.QInt8,
             per_channel=True,
             nodes_to_exclude=list(INT8_FLOAT_NODES),
         )
     finally:
         root.setLevel(level)
-
-
-
-
-
-
 
 
 def export_onnx(cache_dir: Path, force: bool = False) -> Path:
