@@ -269,6 +269,17 @@ def _is_title(text: str) -> bool:
     return _is_upper(text) and not RECIPIENTS_LINE.match(text)
 
 
+MAX_PREAMBLE_LINES = 3
+
+
+def _header_follows(lines: list[Line], start: int, within: int = 8) -> bool:
+    """The national motto or a "Số:" line comes soon: what precedes them is a preamble."""
+    for ln in lines[start:start + within]:
+        if NUMBER_LINE.match(ln.text) or _strip_motto(ln.text) != ln.text.strip(" -–"):
+            return True
+    return False
+
+
 def parse_header(text: str, lines: list[Line]) -> HeaderResult:
     meta = DocumentMetadata()
     lines = [ln for ln in lines if not HTML_COMMENT.match(ln.text)]
@@ -282,6 +293,7 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
     body_start_idx = 0
     head_limit = min(len(lines), 25)
     subject_parts: list[Line] = []
+    preamble = 0
     for i in range(head_limit):
         ln = lines[i]
         if len(ln.text.split()) > 60:  # a long paragraph: the body has begun
@@ -359,6 +371,11 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
             continue
         if type_line_idx is None and (number_rest or meta.place):
             # A Công văn has no type line: after "Số" and the date comes "V/v" or the body.
+            continue
+        if not (org_lines or number_rest or meta.place) and preamble < MAX_PREAMBLE_LINES and _header_follows(lines, i + 1):
+            # A line or two before the header (a note, a file's own title, "Bản sao").
+            preamble += 1
+            body_start_idx = i + 1
             continue
         break
 

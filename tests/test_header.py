@@ -63,6 +63,18 @@ def test_full_header_two_line_issuer_and_wrapped_subject():
     assert body.startswith("Ngày 26/6/2023") and body.rstrip().endswith("./.")
 
 
+def test_a_note_above_the_header_is_skipped():
+    # A line or two above the header (a note, "Bản sao") must not hide the header.
+    doc = _parse("Bản sao từ hệ thống quản lý văn bản, lưu hành nội bộ.\nTrang 1/3\n\n" + FULL)
+    m = doc.metadata
+    assert (m.number, m.doc_type, m.issuer, m.issued_date) == ("45/TB-UBND", "Thông báo", "UBND huyện Sông Mây", "2023-06-28")
+    assert doc.raw.text[doc.body_span[0]:].startswith("Ngày 26/6/2023")
+    # Without a header soon after, the first lines are body, not a preamble.
+    text = "Quy định chung\n\nQUY ĐỊNH CHUNG VỀ HỒ SƠ\n\nĐiều 1. Phạm vi điều chỉnh\n\nQuy chế này quy định về hồ sơ.\n"
+    doc = _parse(text)
+    assert doc.body_span[0] == 0 and doc.metadata.doc_type is None
+
+
 def test_pdf_style_header_with_columns_on_one_line():
     text = (
         "UBND HUYỆN SÔNG MÂY CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
