@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 from corpus.lines import split_lines
 from corpus.models import Chunk, ParsedDocument, Section
 from corpus.structure import heading_path
+from corpus.tasks import names_units
 
 TokenCounter = Callable[[str], int]
 
@@ -223,13 +224,15 @@ def _merge_small(
     section's opening text and its first subsection) and the two fit the budget.
     A legal article's one-sentence clauses make passages too small to stand
     alone; the joined passage's heading path is the part the two have in common."""
-    # Unit headings and lead-in items say who must do what: they keep their own passages.
+    # Unit headings and lead-in items say who must do what: they keep their own passages,
+    # as do numbered headings that are a unit's name.
     keep_apart = {"unit", "item", "footnote"}
+    apart_ids = {i for i, s in enumerate(sections) if s.kind in keep_apart or names_units(s)}
     out: list[tuple[int | None, _Piece]] = []
     for owner, piece in items:
         if out:
             prev_owner, prev = out[-1]
-            apart = any(o is not None and sections[o].kind in keep_apart for o in (prev_owner, owner))
+            apart = prev_owner in apart_ids or owner in apart_ids
             if not apart and (prev.tokens < settings.merge_below or piece.tokens < settings.merge_below):
                 a, b = _ancestors(sections, prev_owner), _ancestors(sections, owner)
                 common = 0

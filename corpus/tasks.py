@@ -833,6 +833,12 @@ def _heading_units(sec: Section) -> list[Unit] | None:
     return None
 
 
+def names_units(sec: Section) -> bool:
+    """A title-only heading that is a unit's name ("1. Phòng Nông nghiệp và PTNT",
+    "Đối với UBND xã Phú Khê"): the text under it is that unit's to do."""
+    return sec.title_only and sec.kind != "article" and bool(_heading_units(sec))
+
+
 def _context_units(doc: ParsedDocument, owner: int | None, cache: dict[int, list[Unit] | None]) -> list[Unit]:
     sid = owner
     while sid is not None:

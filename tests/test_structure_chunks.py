@@ -143,6 +143,24 @@ def test_small_clauses_join_but_not_across_parts():
     assert chunks[0].text.count(clause) == 2
 
 
+def test_numbered_headings_naming_units_keep_their_own_passages():
+    # A letter's "1. Phòng …", "2. Trung tâm …": small, but each is one unit's duty,
+    # and a passage covering two would cite neither heading.
+    text = (
+        "1. Phòng Kinh tế và Hạ tầng\n\nKiểm tra các công trình cấp nước, sửa chữa ngay công trình hư hỏng.\n\n"
+        "2. Trung tâm Văn hóa, Thông tin và Thể thao huyện\n\nTuyên truyền để nhân dân sử dụng nước tiết kiệm.\n\n"
+        "3. Về kết quả đạt được\n\nSản xuất vụ Đông Xuân được mùa.\n\n"
+        "4. Về tồn tại\n\nTiến độ giải ngân còn chậm.\n"
+    )
+    chunks = chunk_document(_doc(text), approx_tokens)
+    assert [c.heading_path for c in chunks] == [
+        ["1. Phòng Kinh tế và Hạ tầng"],
+        ["2. Trung tâm Văn hóa, Thông tin và Thể thao huyện"],
+        [],  # small siblings that name no unit are still joined
+    ]
+    assert "Sản xuất vụ Đông Xuân" in chunks[2].text and "Tiến độ giải ngân" in chunks[2].text
+
+
 def test_content_hash_changes_with_text_and_path():
     a = chunk_document(_doc("1. A\n\nMột nội dung.\n"), approx_tokens, SEPARATE)[0]
     b = chunk_document(_doc("1. A\n\nMột nội dung khác.\n"), approx_tokens, SEPARATE)[0]
