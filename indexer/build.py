@@ -33,7 +33,7 @@ from indexer.vocabulary import Vocabulary
 
 
 # Bump when parsing or chunking changes what passages a file gives.
-PIPELINE_VERSION = 4
+PIPELINE_VERSION = 5
 
 
 class PassageEncoder(Protocol):
