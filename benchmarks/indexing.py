@@ -80,22 +80,25 @@ def main() -> None:
         model.encode_passages(texts[i:i + flush])
     model_seconds = time.perf_counter() - t
 
+    # The indexer's own time, without loading the model (it loads on first use, inside the run).
+    index_seconds = first["seconds"] - first["model_load_seconds"]
     result = {
         "corpus": [str(p) for p in args.paths],
         "documents": first["totals"]["documents"],
         "passages": first["chunks_indexed"],
         "model_tokens": tokens,
-        "index_seconds": round(first["seconds"], 2),
+        "index_seconds": round(index_seconds, 2),
+        "model_load_seconds_inside_index_run": round(first["model_load_seconds"], 2),
         "index_wall_seconds_with_model_load": round(first_wall, 2),
         "embed_seconds_inside_index": round(first["embed_seconds"], 2),
         "model_alone_seconds": round(model_seconds, 2),
-        "index_over_model_alone": round(first["seconds"] / model_seconds, 3),
-        "passages_per_second": round(first["chunks_indexed"] / first["seconds"], 2),
-        "tokens_per_second": round(tokens / first["seconds"], 1),
+        "index_over_model_alone": round(index_seconds / model_seconds, 3),
+        "passages_per_second": round(first["chunks_indexed"] / index_seconds, 2),
+        "tokens_per_second": round(tokens / index_seconds, 1),
         "peak_rss_mib_index_process": round(peak_mib),
         "reindex_unchanged_seconds": round(second["seconds"], 3),
         "reindex_unchanged_wall_seconds": round(second_wall, 2),
-        "reindex_over_first": round(second["seconds"] / first["seconds"], 4),
+        "reindex_over_first": round(second["seconds"] / index_seconds, 4),
         "reindex_embedded": second["chunks_embedded"],
         "model": {"dtype": model.dtype, "threads": model.threads, "batch_size": model.batch_size},
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",

@@ -97,6 +97,7 @@ def run_index(source: Path, data_dir: Path, sample_s: float = 5.0) -> dict:
         "wall_seconds": round(wall, 1),
         "indexer_seconds": round(report["seconds"], 1),
         "embed_seconds": round(report["embed_seconds"], 1),
+        "model_load_seconds": round(report.get("model_load_seconds", 0.0), 1),
         "files_read": report["files_read"],
         "documents": report["totals"].get("documents"),
         "passages": report["totals"].get("chunks"),

@@ -70,6 +70,7 @@ class IndexReport:
     problems: list[ReadProblem] = field(default_factory=list)
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    model_load_seconds: float = 0.0  # part of ``seconds``, not of ``embed_seconds``
     snapshot: str | None = None
     changed: bool = False
     totals: dict = field(default_factory=dict)
@@ -340,6 +341,11 @@ class Indexer:
                 if h not in known:
                     todo.setdefault(h, t)
         if todo:
+            load = getattr(self.encoder, "load", None)
+            if load is not None:  # a lazily loaded model: its loading is not embedding time
+                t0 = time.perf_counter()
+                load()
+                report.model_load_seconds += time.perf_counter() - t0
             t0 = time.perf_counter()
             fresh = self.encoder.encode_passages(list(todo.values()))
             report.embed_seconds += time.perf_counter() - t0

@@ -102,6 +102,30 @@ def test_first_run_indexes_and_second_run_embeds_nothing(tmp_path, corpus):
     assert second.snapshot == first.snapshot  # nothing new was published
 
 
+class SlowLoadingEncoder(HashEncoder):
+    """A model that loads on first use, as the product's LazyEmbedder does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads = 0
+
+    def load(self):
+        if not self.loads:
+            time.sleep(0.3)
+        self.loads += 1
+        return self
+
+
+def test_model_loading_is_reported_apart_from_embedding(tmp_path, corpus):
+    enc = SlowLoadingEncoder()
+    report = make_indexer(tmp_path / "data", enc).run([corpus])
+    assert enc.loads >= 1 and report.model_load_seconds >= 0.3
+    assert report.embed_seconds < 0.3 <= report.seconds
+    # Nothing to embed: the model is not loaded at all.
+    again = SlowLoadingEncoder()
+    assert make_indexer(tmp_path / "data", again).run([corpus]).model_load_seconds == 0 and again.loads == 0
+
+
 def test_changed_file_replaces_its_chunks_and_reuses_unchanged_vectors(tmp_path, corpus):
     data = tmp_path / "data"
     make_indexer(data).run([corpus])
