@@ -590,6 +590,10 @@ def test_tasks_view_table_with_deadlines_and_source_link(tab, artifacts):
     tab.goto("#/nhiem-vu")
     page = tab.page
     _wait_view(page, "tasks")
+    # Every task, by deadline: the first page says how many there are in all.
+    status = page.locator("#tasks-status")
+    expect(status).to_have_text(re.compile(r"^50 trên \d+ nhiệm vụ\. Xếp theo thời hạn\.$"))
+    assert int(re.search(r"trên (\d+)", status.inner_text()).group(1)) > 50
     page.locator("#tasks-q").fill("bão số 3")
     with page.expect_response(lambda r: "/api/tasks" in r.url and "q=b" in r.url):
         page.keyboard.press("Enter")
