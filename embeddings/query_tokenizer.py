@@ -29,6 +29,9 @@ class QueryTokenizer:
         scores = spec.scores.tolist()
         self._pieces = {p: (i, scores[i]) for i, p in enumerate(spec.pieces) if i not in specials}
         self._longest = max(len(p) for p in self._pieces)
+        # What lets encode() work word by word; a different vocabulary would need whole-text Viterbi.
+        if any(METASPACE in p[1:] for p in self._pieces):
+            raise ValueError("a piece has '▁' after its first character")
         self._unk_score = min(scores) - UNK_PENALTY
         self._map = spec.norm_map
         self.bos_id, self.eos_id, self.pad_id, self.unk_id = spec.bos_id, spec.eos_id, spec.pad_id, spec.unk_id
@@ -79,5 +82,15 @@ class QueryTokenizer:
 
     def encode(self, text: str, max_length: int = MAX_SEQ_LENGTH) -> list[int]:
         """``<s> … </s>`` ids of ``text``, truncated to ``max_length`` tokens in all."""
-        content = self._content_ids(self._normalise(text))
-        return [self.bos_id, *content[: max(0, max_length - 2)], self.eos_id]
+        budget = max(0, max_length - 2)
+        content: list[int] = []
+        # No piece has "▁" inside or at its end, so each "▁word" segments on its own: words
+        # past the budget need no work, and a huge text costs what its first words cost.
+        s = self._normalise(text)
+        start = 0
+        while start < len(s) and len(content) < budget:
+            end = s.find(METASPACE, start + 1)
+            end = len(s) if end < 0 else end
+            content.extend(self._content_ids(s[start:end]))
+            start = end
+        return [self.bos_id, *content[:budget], self.eos_id]
