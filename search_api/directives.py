@@ -220,7 +220,7 @@ def find_tasks(
     key = assignee_key(assignee) if assignee else None
     store = searcher.store
     if query:
-        response = searcher.search(query, k=min(searcher.settings.max_k, max(50, k)), highlights=False)
+        response = searcher.search(query, k=min(searcher.settings.limits.max_results, max(50, k)), highlights=False)
         order = {r.chunk_id: i for i, r in enumerate(response.results)}
         tasks = store.tasks(list(order), key, due_from, due_to)
         # Deep in the ranking, a passage may hold tasks about other things: past the

@@ -18,28 +18,20 @@ from typing import Iterable, Protocol, Sequence
 import faiss
 import numpy as np
 
-from corpus.vietnamese import has_diacritics, nfc, syllables
+from corpus.vietnamese import has_diacritics, syllables
 from indexer.lexical import LexicalIndex
 from indexer.snapshot import Snapshot
 from indexer.store import ChunkRecord, ChunkStore, Filters
 from indexer.vectors import VectorIndex
 from indexer.vocabulary import Vocabulary
 from search_api.highlight import highlight_spans
+from search_api.params import Limits, ParamError, check_k, check_query, limits_of, parse_mode
+from search_api.settings import Settings
 
-MODES = ("hybrid", "dense", "lexical")
 
 
 class QueryEncoder(Protocol):
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray: ...
-
-
-class QueryError(ValueError):
-    """A query that cannot be answered as given; the message is for people."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -52,8 +44,8 @@ class RetrievalSettings:
     lexical_weight: float = 1.0
     # Dense weight for a query typed without diacritics whose diacritics could not be restored.
     dense_weight_unaccented: float = 0.2
-    max_query_chars: int = 1000
-    max_k: int = 200
+    # Query length and result depth: from the product's Settings (search_api.services.retrieval_settings).
+    limits: Limits = field(default_factory=lambda: limits_of(Settings()))
 
 
 @dataclass
@@ -129,23 +121,10 @@ def citation_of(rec: ChunkRecord) -> Citation:
     )
 
 
-def clean_query(query: str, limit: int) -> str:
-    """NFC, control characters out, white space collapsed; errors for empty or huge queries."""
-    if query is None:
-        raise QueryError("empty_query", "Câu truy vấn trống")
-    if len(query) > limit:
-        raise QueryError("query_too_long", f"Câu truy vấn dài quá {limit} ký tự")
-    text = "".join(ch if ch.isprintable() else " " for ch in nfc(query))
-    text = " ".join(text.split())
-    if not text:
-        raise QueryError("empty_query", "Câu truy vấn trống")
-    return text
-
-
 class Searcher:
     """Answers queries from one published snapshot (read-only)."""
 
-    def __init__(self, snapshot: Snapshot, encoder: QueryEncoder | None, settings: RetrievalSettings = RetrievalSettings()):
+    def __init__(self, snapshot: Snapshot, encoder: QueryEncoder | None, settings: RetrievalSettings | None = None):
         self.snapshot = snapshot
         self.store = ChunkStore(snapshot.store, readonly=True)
         self.vectors = VectorIndex.load(snapshot.vectors)
@@ -155,7 +134,7 @@ class Searcher:
         faiss.omp_set_num_threads(1)
         self.lexical = LexicalIndex(snapshot.lexical)
         self.encoder = encoder
-        self.settings = settings
+        self.settings = settings or RetrievalSettings()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         # Diacritic restoration for unaccented queries, from the snapshot's vocabulary.
@@ -177,13 +156,11 @@ class Searcher:
         """The ``k`` best passages after the first ``offset`` (paging), with facet
         counts over every candidate that passed the filters when ``facets``."""
         s = self.settings
-        if mode not in MODES:
-            raise QueryError("bad_mode", f"Chế độ tìm kiếm không hợp lệ: {mode} (chọn một trong {', '.join(MODES)})")
-        if not 1 <= k <= s.max_k:
-            raise QueryError("bad_k", f"k phải từ 1 đến {s.max_k}")
-        if offset < 0 or offset + k > s.max_k:
-            raise QueryError("bad_page", f"Chỉ xem được {s.max_k} kết quả đầu tiên")
-        text = clean_query(query, s.max_query_chars)
+        parse_mode(mode)
+        check_k(k, s.limits.max_results)
+        if offset < 0 or offset + k > s.limits.max_results:
+            raise ParamError("bad_page", f"Chỉ xem được {s.limits.max_results} kết quả đầu tiên", "page")
+        text = check_query(query, s.limits)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         allowed = None
@@ -209,7 +186,7 @@ class Searcher:
             dense = self.vectors.search(qv, want, allowed)
             timings["dense"] = _ms(t)
         elif mode == "dense":
-            raise QueryError("no_model", "Không có mô hình nhúng để tìm theo ngữ nghĩa")
+            raise ParamError("no_model", "Không có mô hình nhúng để tìm theo ngữ nghĩa", "mode")
 
         t = time.perf_counter()
         fused = self._fuse(lexical, dense, mode, dense_weight)

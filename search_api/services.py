@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from corpus.chunker import ChunkSettings, TokenCounter, approx_tokens
 from search_api.settings import Settings
 
 if TYPE_CHECKING:  # the index and model stacks load only when a command needs them
     from indexer.build import IndexSettings
-    from search_api.retrieval import Searcher
+    from search_api.retrieval import RetrievalSettings, Searcher
 
 
 def token_counter(settings: Settings, err: TextIO = sys.stderr) -> TokenCounter:
@@ -129,9 +127,16 @@ def parallel_safe(encoder) -> bool:
     return isinstance(encoder, OnnxQueryEncoder)
 
 
+def retrieval_settings(settings: Settings) -> "RetrievalSettings":
+    from search_api.params import limits_of
+    from search_api.retrieval import RetrievalSettings
+
+    return RetrievalSettings(limits=limits_of(settings))
+
+
 def open_searcher(settings: Settings, with_model: bool = True) -> "Searcher":
     from indexer.snapshot import SnapshotDir
     from search_api.retrieval import Searcher
 
     snap = SnapshotDir(settings.index_dir).require_current()
-    return Searcher(snap, query_encoder(settings) if with_model else None)
+    return Searcher(snap, query_encoder(settings) if with_model else None, retrieval_settings(settings))

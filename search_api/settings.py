@@ -1,16 +1,22 @@
 """Configuration, in one place.
 
-Every setting has a default, can be set by a ``VANBAN_*`` environment variable,
-and the CLI flags override both. Library code never reads the environment: it
-receives a ``Settings`` (or the values it needs) from here.
+Every setting has a default, can be set by a ``VANBAN_*`` environment variable
+(the field's name in capitals), and the CLI flags override both. Library code
+never reads the environment: it receives a ``Settings`` (or the values it
+needs, built from one in ``search_api.services``) from here. Where a lower
+layer owns a default (the chunker's budget, the vector index's threshold), the
+field here takes it from that layer instead of keeping a copy.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
+
+from corpus.chunker import ChunkSettings
+from indexer.settings import VectorSettings
 
 
 def _default_home(env: Mapping[str, str]) -> Path:
@@ -24,8 +30,8 @@ def _default_home(env: Mapping[str, str]) -> Path:
 class Settings:
     home: Path = field(default_factory=lambda: _default_home(os.environ))
     data_dir: Path | None = None  # where indexes live; default: home / "data"
-    chunk_max_tokens: int = 320
-    chunk_min_tokens: int = 40
+    chunk_max_tokens: int = ChunkSettings.max_tokens
+    chunk_min_tokens: int = ChunkSettings.min_tokens
     model_dtype: str = "auto"  # "auto" (bf16 where the CPU has it), "float32", "bfloat16"
     # torch threads; None = all CPUs. A server sharing the machine is steadier on 1.
     index_threads: int | None = None
@@ -33,11 +39,14 @@ class Settings:
     # Queries: "onnx-int8" (ONNX Runtime, int8; about 8 ms a query), "onnx" (fp32), or
     # "torch" (the passage model itself). Passages are always embedded with torch.
     query_engine: str = "onnx-int8"
-    vector_kind: str = "auto"  # "auto", "flat", "hnsw"
-    hnsw_threshold: int = 200_000
+    vector_kind: str = VectorSettings.kind  # "auto", "flat", "hnsw"
+    hnsw_threshold: int = VectorSettings.hnsw_threshold
     # The API: writes need this token; without one, writes are refused.
     admin_token: str | None = field(default=None, repr=False)
     max_query_chars: int = 1000
+    # How deep results go: page × page size (API) or k (CLI) never passes it.
+    max_results: int = 200
+    max_page_size: int = 50  # results per page of the API
     max_upload_mb: int = 50
     max_upload_files: int = 20
 
@@ -52,22 +61,30 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        """Settings from ``VANBAN_<FIELD>`` variables, then ``overrides`` (CLI flags;
+        ``None`` means "not given")."""
         env = os.environ if env is None else env
         values: dict[str, object] = {"home": _default_home(env)}
-        if env.get("VANBAN_DATA_DIR"):
-            values["data_dir"] = Path(env["VANBAN_DATA_DIR"]).expanduser()
-        for name in ("model_dtype", "vector_kind", "admin_token", "query_engine"):
-            key = f"VANBAN_{name.upper()}"
-            if env.get(key):
-                values[name] = env[key]
-        for name in ("chunk_max_tokens", "chunk_min_tokens", "index_threads", "query_threads", "hnsw_threshold",
-                     "max_query_chars", "max_upload_mb", "max_upload_files"):
-            key = f"VANBAN_{name.upper()}"
-            if env.get(key):
-                try:
-                    values[name] = int(env[key])
-                except ValueError as exc:
-                    raise ValueError(f"{key} phải là số nguyên, nhận được {env[key]!r}") from exc
+        for f in fields(cls):
+            key = f"VANBAN_{f.name.upper()}"
+            if f.name == "home" or not env.get(key):
+                continue
+            values[f.name] = _convert(key, env[key], f.type)
         settings = cls(**values)  # type: ignore[arg-type]
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given) if given else settings
+
+
+def _convert(key: str, raw: str, annotation: object) -> object:
+    kind = str(annotation)
+    if "Path" in kind:
+        return Path(raw).expanduser()
+    if "int" in kind:
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ValueError(f"{key} phải là số nguyên, nhận được {raw!r}") from exc
+        if value < 1:
+            raise ValueError(f"{key} phải lớn hơn 0, nhận được {raw!r}")
+        return value
+    return raw

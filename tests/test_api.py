@@ -40,9 +40,10 @@ Phòng Nông nghiệp và PTNT hướng dẫn các hộ nuôi ong lấy mật t�
 """
 
 
-def make_service(tmp_path: Path, token: str | None = TOKEN, delay: float = 0.0, index_samples: bool = True):
+def make_service(tmp_path: Path, token: str | None = TOKEN, delay: float = 0.0, index_samples: bool = True,
+                 **settings_overrides):
     settings = Settings(home=tmp_path / "home", data_dir=tmp_path / "data", admin_token=token, max_upload_mb=1,
-                        max_upload_files=3)
+                        max_upload_files=3, **settings_overrides)
     encoder = HashEncoder(delay=delay)
     if index_samples:
         Indexer(settings.index_dir, encoder, approx_tokens).run([SAMPLES])
@@ -93,12 +94,15 @@ def test_search_filters(client):
     [
         ({}, "invalid_parameter"),
         ({"q": ""}, "invalid_parameter"),
-        ({"q": "x" * 1001}, "invalid_parameter"),
+        ({"q": "x" * 1001}, "query_too_long"),
         ({"q": "bão", "k": 0}, "invalid_parameter"),
         ({"q": "bão", "k": 51}, "invalid_parameter"),
         ({"q": "bão", "page": 0}, "invalid_parameter"),
         ({"q": "bão", "k": 50, "page": 5}, "bad_page"),
-        ({"q": "bão", "date_from": "19/7/2024"}, "invalid_parameter"),
+        ({"q": "bão", "date_from": "2024-02-30"}, "invalid_parameter"),
+        ({"q": "bão", "date_to": "45/13/2024"}, "invalid_parameter"),
+        ({"q": "bão", "year": "24"}, "invalid_parameter"),
+        ({"q": "bão", "kind": "rumour"}, "invalid_parameter"),
         ({"q": "bão", "mode": "magic"}, "invalid_parameter"),
         ({"q": "   "}, "empty_query"),
     ],
@@ -276,7 +280,10 @@ def test_tasks_and_assignees(client):
     assert only and all(any("Kinh tế và Hạ tầng" in a for a in x["assignees"]) for x in only)
     due = client.get("/api/tasks", params={"due_from": "2024-10-01", "due_to": "2024-11-30", "k": 200}).json()["tasks"]
     assert due and all(x["deadline"] and "2024-10" <= x["deadline"][:7] <= "2024-11" or x["deadline"] == "2024-Q4" for x in due)
-    assert client.get("/api/tasks", params={"due_to": "30/11/2024"}).status_code == 422
+    # the same date forms as the search filters; impossible dates refused
+    assert client.get("/api/tasks", params={"due_to": "30/11/2024", "k": 200}).json()["tasks"] == \
+        client.get("/api/tasks", params={"due_to": "2024-11-30", "k": 200}).json()["tasks"]
+    assert client.get("/api/tasks", params={"due_to": "2024-99-99"}).status_code == 422
     # total counts every match, not just the page sent
     everything = client.get("/api/tasks", params={"k": 200}).json()
     page = client.get("/api/tasks", params={"k": 3}).json()
@@ -308,3 +315,106 @@ def test_recurring_shortcomings_and_similar(client):
     assert client.get("/api/passages/999999/similar").status_code == 404
     assert client.get("/api/shortcomings/recurring").status_code == 422
     assert client.get("/api/shortcomings/recurring", params={"passage_id": 999999}).status_code == 404
+
+
+def _cli_search(settings: Settings, *args: str) -> tuple[int, str, str]:
+    import io
+
+    from search_api.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--home", str(settings.home), "search", *args, "--data-dir", str(settings.index_dir)], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("filters", [
+    {"type_code": "TB"},
+    {"number": "236/TB-UBND"},
+    {"year": "2024"},
+    {"date_from": "1/7/2024"},
+    {"date_from": "1/7/2024", "date_to": "2024-12-31", "doc_type": "Thông báo"},
+    {"year": "2023", "kind": "shortcoming"},
+    {"issuer": "UBND tỉnh Ngàn Hà"},
+])
+def test_api_filters_exactly_as_the_cli(tmp_path, filters):
+    """The same filters through `vanban search --filter` and GET /api/search give the same passages."""
+    import json as _json
+
+    settings, service = make_service(tmp_path)
+    query = "giải phóng mặt bằng"
+    options = [x for name, value in filters.items() for x in ("--filter", f"{name}={value}")]
+    code, out, err = _cli_search(settings, query, "--mode", "lexical", "--k", "50", "--json", *options)
+    assert code == 0, err
+    cli_ids = [r["chunk_id"] for r in _json.loads(out)["results"]]
+    with TestClient(create_app(settings, service)) as c:
+        r = c.get("/api/search", params={"q": query, "mode": "lexical", "k": 50, **filters})
+    assert r.status_code == 200, r.text
+    assert [x["chunk_id"] for x in r.json()["results"]] == cli_ids
+    unfiltered = c.get("/api/search", params={"q": query, "mode": "lexical", "k": 50}).json()["total"]
+    assert r.json()["total"] < unfiltered  # the filter did something
+
+
+def test_bad_filters_get_the_same_code_from_the_cli_and_the_api(client, tmp_path):
+    settings = client.app.state.settings
+    for name, value in [("date_from", "2024-02-30"), ("year", "24"), ("kind", "rumour")]:
+        r = client.get("/api/search", params={"q": "bão", name: value})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_parameter"
+        code, _, err = _cli_search(settings, "bão", "--mode", "lexical", "--filter", f"{name}={value}")
+        assert code == 2 and "[invalid_parameter]" in err and name in err
+
+
+def test_query_length_limit_comes_from_settings(tmp_path, monkeypatch):
+    settings, service = make_service(tmp_path, max_query_chars=5000)
+    long_query = ("giải phóng mặt bằng " * 200)[:3000]
+    with TestClient(create_app(settings, service)) as c:
+        assert c.get("/api/search", params={"q": long_query, "mode": "lexical"}).status_code == 200
+        r = c.get("/api/search", params={"q": "x" * 6000, "mode": "lexical"})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "query_too_long"
+        r = c.get("/api/tasks", params={"q": "x" * 6000})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "query_too_long"
+    monkeypatch.setenv("VANBAN_MAX_QUERY_CHARS", "5000")
+    code, out, err = _cli_search(settings, long_query, "--mode", "lexical")
+    assert code == 0, err
+    code, _, err = _cli_search(settings, "x" * 6000, "--mode", "lexical")
+    assert code == 2 and "[query_too_long]" in err and "5000" in err
+
+
+def test_page_size_limit_comes_from_settings(tmp_path):
+    settings, service = make_service(tmp_path, max_page_size=80)
+    with TestClient(create_app(settings, service)) as c:
+        assert len(c.get("/api/search", params={"q": "bão", "k": 80, "mode": "lexical"}).json()["results"]) == 80
+        assert c.get("/api/search", params={"q": "bão", "k": 81}).status_code == 422
+        params = c.get("/openapi.json").json()["paths"]["/api/search"]["get"]["parameters"]
+        assert next(p for p in params if p["name"] == "k")["schema"]["maximum"] == 80
+
+
+def test_openapi_describes_every_answer(client):
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and "ErrorResponse" in schemas
+    operations = [(path, method, op) for path, ops in spec["paths"].items() if path.startswith("/api/")
+                  for method, op in ops.items()]
+    assert len(operations) >= 11
+    for path, method, op in operations:
+        statuses = op["responses"]
+        success = [s for s in statuses if s.startswith("2")]
+        assert success, (method, path)
+        for status in success:
+            content = statuses[status]["content"]
+            schema = next(iter(content.values())).get("schema")
+            if path.endswith("/file"):  # the original file, whatever its type
+                assert "application/octet-stream" in content
+                continue
+            assert schema and "$ref" in schema, (method, path, status)
+            assert schemas[schema["$ref"].rsplit("/", 1)[1]]["properties"], (method, path)
+        errors = [s for s in statuses if s[0] in "45"]
+        if op.get("parameters") or "requestBody" in op:
+            assert "422" in errors, (method, path)
+        for status in errors:
+            schema = statuses[status]["content"]["application/json"]["schema"]
+            refs = [schema.get("$ref")] + [x.get("$ref") for x in schema.get("anyOf", [])]
+            assert "#/components/schemas/ErrorResponse" in refs, (method, path, status)
+    # what each answer says, checked against a real answer
+    body = client.get("/api/search", params={"q": "bão số 3"}).json()
+    assert set(schemas["SearchPage"]["properties"]) == set(body)
+    assert set(schemas["SearchHit"]["properties"]) == set(body["results"][0])

@@ -21,7 +21,8 @@ from fakes import HashEncoder
 from indexer.build import Indexer, IndexSettings, ModelMismatchError
 from indexer.snapshot import IndexLockedError, SnapshotDir
 from indexer.store import Filters
-from search_api.retrieval import QueryError, Searcher
+from search_api.params import ParamError
+from search_api.retrieval import Searcher
 
 DOC_A = """UBND HUYỆN SÔNG MÂY
 
@@ -207,12 +208,12 @@ def test_hostile_and_bad_queries(tmp_path, corpus):
         s.search(q, k=5)  # no exception
     for q, code in [("", "empty_query"), ("   \n\t ", "empty_query"), ("\x00\x01", "empty_query"),
                     ("x" * 5000, "query_too_long")]:
-        with pytest.raises(QueryError) as err:
+        with pytest.raises(ParamError) as err:
             s.search(q)
         assert err.value.code == code
-    with pytest.raises(QueryError):
+    with pytest.raises(ParamError):
         s.search("bão", k=0)
-    with pytest.raises(QueryError):
+    with pytest.raises(ParamError):
         s.search("bão", mode="magic")
 
 

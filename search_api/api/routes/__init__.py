@@ -1,0 +1,2 @@
+"""One router per concern: search, documents, directives (tasks, recurring
+shortcomings, similar passages), admin (writes, health, stats)."""

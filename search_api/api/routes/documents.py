@@ -1,0 +1,55 @@
+"""A document as a whole: its metadata, section tree and text, and its original file."""
+
+# No "from __future__ import annotations": FastAPI evaluates these annotations,
+# and they name limits local to the router factory.
+import mimetypes
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from search_api.api.deps import CurrentSearcher
+from search_api.api.errors import ApiError, responses
+from search_api.api.schemas import DocumentView
+from search_api.settings import Settings
+
+
+def file_url(doc_id: str) -> str:
+    return f"/api/documents/{quote(doc_id, safe='')}/file"
+
+
+def router(settings: Settings) -> APIRouter:
+    api = APIRouter(tags=["documents"])
+
+    # Declared before /api/documents/{doc_id}: a document id may itself contain "/".
+    @api.get(
+        "/api/documents/{doc_id:path}/file",
+        response_class=FileResponse,
+        responses={200: {"content": {"application/octet-stream": {}}, "description": "the original file"},
+                   **responses(404, 503)},
+    )
+    def document_file(doc_id: str, searcher: CurrentSearcher) -> FileResponse:
+        doc = searcher.store.document(doc_id)
+        if doc is None:
+            raise ApiError(404, "unknown_document", f"Không có văn bản {doc_id}")
+        if doc["format"] == "jsonl":
+            raise ApiError(404, "no_original_file", "Văn bản này là một bản ghi trong tệp JSONL, không có tệp gốc riêng")
+        path = Path(doc["source"])
+        if not path.is_file():
+            raise ApiError(404, "file_missing", "Tệp gốc không còn trên máy chủ")
+        media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if path.suffix.lower() in (".txt", ".md"):
+            media = "text/plain; charset=utf-8"
+        return FileResponse(path, media_type=media, filename=path.name, content_disposition_type="inline")
+
+    @api.get("/api/documents/{doc_id:path}", response_model=DocumentView, responses=responses(404, 503))
+    def document(doc_id: str, searcher: CurrentSearcher) -> dict:
+        doc = searcher.store.document(doc_id)
+        if doc is None:
+            raise ApiError(404, "unknown_document", f"Không có văn bản {doc_id}")
+        doc.pop("source", None)  # a server path is nobody's business
+        doc["file_url"] = file_url(doc_id)
+        return doc
+
+    return api

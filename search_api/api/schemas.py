@@ -1,0 +1,217 @@
+"""The shapes of the API's answers, as Pydantic models: FastAPI checks every
+answer against them and ``/openapi.json`` describes each one, so a client
+generated from the schema knows what it gets.
+
+Models that mirror a data model of the core (a citation, a document's metadata)
+allow extra fields: a field added there reaches clients before it is declared
+here, instead of being dropped silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# ------------------------------------------------------------------ errors
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="stable, for programs: invalid_parameter, unknown_document, busy, …")
+    message: str = Field(description="for people, in Vietnamese")
+    detail: Any = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+# ------------------------------------------------------------------ search
+
+
+class Citation(Open):
+    number: str | None = Field(description='"163/TB-UBND"')
+    doc_type: str | None
+    issuer: str | None
+    issued_date: str | None = Field(description="ISO 8601")
+    subject: str | None = Field(description="trích yếu")
+    heading_path: list[str]
+    pages: list[int] | None = Field(description="[first, last] page, or null when the document has no pages")
+    char_span: list[int] = Field(description="[start, end) of the passage in the document's text")
+    event_date: str | None = None
+    title: str | None = None
+
+
+class SearchHit(BaseModel):
+    doc_id: str
+    chunk_id: int
+    score: float
+    text: str
+    citation: Citation
+    highlights: list[list[int]] = Field(description="[start, end) offsets into text")
+    kind: str | None = Field(None, description="result, shortcoming, cause, task, proposal, other")
+    ranks: dict[str, int | None] = Field(default_factory=dict, description="rank on each side before fusion")
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class SearchPage(BaseModel):
+    query: str = Field(description="the query as searched (NFC, white space collapsed)")
+    page: int
+    k: int
+    total: int = Field(description="candidates that passed the filters")
+    results: list[SearchHit]
+    facets: dict[str, list[FacetValue]] = Field(description="issuer, doc_type, year, kind")
+    timings_ms: dict[str, float]
+    dense_query: str | None = Field(None, description="what the dense side embedded, when it differs (diacritics restored)")
+
+
+# ------------------------------------------------------------------ documents
+
+
+class DocumentView(Open):
+    doc_id: str
+    format: str
+    metadata: dict[str, Any]
+    sections: list[dict[str, Any]]
+    pages: list[Any]
+    text: str
+    title: str | None
+    warnings: list[str]
+    body_span: list[int]
+    file_url: str
+
+
+class Problem(BaseModel):
+    code: str
+    level: str
+    message: str
+
+
+class FileStatus(BaseModel):
+    file: str
+    doc_id: str
+    status: str = Field(description="indexed or error")
+    problems: list[Problem]
+
+
+class UploadReport(BaseModel):
+    files: list[FileStatus]
+    documents_indexed: int
+    chunks_indexed: int
+    snapshot: str | None
+    seconds: float
+
+
+class Deleted(BaseModel):
+    deleted: str
+    chunks_removed: int
+    snapshot: str | None
+
+
+# ------------------------------------------------------------------ directives
+
+
+class Task(BaseModel):
+    assignees: list[str]
+    action: str
+    deadline: str | None = Field(description='normalised: "2024-08-15", "2024-09", "2024-Q3", "2024-H2"')
+    deadline_text: str | None
+    lead_person: str | None
+    doc_id: str
+    chunk_id: int
+    citation: Citation
+
+
+class TaskPage(BaseModel):
+    query: str | None
+    tasks: list[Task]
+    total: int = Field(description="every match, not only this page")
+
+
+class Assignee(BaseModel):
+    name: str
+    key: str
+    tasks: int
+
+
+class AssigneeList(BaseModel):
+    assignees: list[Assignee]
+    total: int
+
+
+class Occurrence(BaseModel):
+    doc_id: str
+    chunk_id: int
+    date: str | None
+    date_kind: str | None = Field(description="issued, or event when only the meeting date is known")
+    issuer: str | None
+    number: str | None
+    doc_type: str | None
+    passage: str = Field(description="the sentence that says it")
+    text: str
+    citation: Citation
+    score: float
+
+
+class ShortcomingGroup(BaseModel):
+    label: str
+    documents: int
+    first_date: str | None
+    occurrences: list[Occurrence]
+
+
+class RecurringShortcomings(BaseModel):
+    query: str | None
+    passage_id: int | None
+    threshold: float
+    groups: list[ShortcomingGroup]
+
+
+class SimilarPassage(BaseModel):
+    doc_id: str
+    chunk_id: int
+    score: float
+    text: str
+    kind: str | None
+    citation: Citation
+
+
+class SimilarPassages(BaseModel):
+    passage_id: int
+    results: list[SimilarPassage]
+
+
+# ------------------------------------------------------------------ admin
+
+
+class Health(BaseModel):
+    status: str
+    index: str | None = Field(description="the published snapshot")
+    uptime_s: int
+
+
+class VectorInfo(BaseModel):
+    kind: str
+    size: int
+
+
+class Stats(BaseModel):
+    documents: int
+    chunks: int
+    files: int = 0
+    index_bytes: int
+    snapshot: str | None
+    model: dict[str, Any] | None
+    query_model: dict[str, Any] | None
+    vectors: VectorInfo | None = None
+    last_indexing: dict[str, Any] | None
+    last_write: dict[str, Any] | None = None

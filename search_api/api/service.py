@@ -1,0 +1,199 @@
+"""The index behind the API: the model, the searcher over the published
+snapshot, and the one writer.
+
+Searches read the snapshot they started with; an upload or a deletion builds a
+new snapshot while searches go on, and the service switches to it only once it
+is published, so a search never sees a half-written index. Writes go through
+``upload`` and ``delete``, which hold the write lock: a second write meanwhile
+is refused (409), never queued behind a long one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from corpus.readers import format_of
+from indexer.snapshot import IndexLockedError, SnapshotDir
+from search_api.api.errors import ApiError
+from search_api.batching import BatchingQueryEncoder
+from search_api.retrieval import Searcher
+from search_api.settings import Settings
+
+SUPPORTED = ".txt .md .pdf .docx .jsonl .jsonl.gz"
+
+
+@dataclass
+class Upload:
+    """One file of a multipart upload: its name as sent and its body."""
+
+    filename: str
+    body: BinaryIO
+
+
+class IndexService:
+    """The model, the searcher over the current snapshot, and the one writer."""
+
+    def __init__(self, settings: Settings, encoder=None, count_tokens=None, load_model: bool = True):
+        from search_api.services import embedder, parallel_safe, query_encoder, retrieval_settings
+
+        self.settings = settings
+        self.snapshots = SnapshotDir(settings.index_dir)
+        self.retrieval = retrieval_settings(settings)
+        queries = encoder
+        if encoder is None and load_model:
+            # Passages (uploads) use the torch model, loaded when first needed.
+            encoder = embedder(settings, settings.query_threads)
+            queries = query_encoder(settings)
+            # Warm the query encoder now: the first person to search should not wait.
+            queries.encode_queries(["khởi động"])
+        if queries is not None and not parallel_safe(queries):
+            # The torch model takes one call at a time: concurrent queries share calls.
+            queries = BatchingQueryEncoder(queries)
+        self.query_encoder = queries
+        self.encoder = encoder
+        self._count_tokens = count_tokens
+        self._searcher: Searcher | None = None
+        self._swap = threading.Lock()
+        self._write = threading.Lock()
+        self.last_write: dict | None = None
+        self.started = time.time()
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.index_dir / "uploads"
+
+    def searcher(self) -> Searcher:
+        """The searcher over the published snapshot, reopened when a new one appears."""
+        current = self.snapshots.current()
+        if current is None:
+            raise ApiError(503, "no_index", "Chưa có chỉ mục: hãy lập chỉ mục hoặc tải văn bản lên")
+        with self._swap:
+            if self._searcher is None or self._searcher.snapshot.name != current.name:
+                old = self._searcher
+                self._searcher = Searcher(current, self.query_encoder, self.retrieval)
+                if old is not None:
+                    # Requests that hold the old searcher finish on their own connections.
+                    threading.Timer(30, old.close).start()
+            return self._searcher
+
+    # ------------------------------------------------------------ writes
+
+    def upload(self, files: list[Upload]):
+        """Stage, then index ``files`` as one write; returns the indexer's report and
+        the staged names. Limits are checked while staging, before the write lock."""
+        s = self.settings
+        if not files:
+            raise ApiError(422, "no_files", "Chưa chọn tệp nào")
+        if len(files) > s.max_upload_files:
+            raise ApiError(413, "too_many_files", f"Tối đa {s.max_upload_files} tệp một lần")
+        tmp = Path(tempfile.mkdtemp(prefix="vanban-upload-"))
+        try:
+            staged = [_stage(f, tmp, s.max_upload_mb) for f in files]
+            with self._writing():
+                self.uploads_dir.mkdir(parents=True, exist_ok=True)
+                paths = []
+                for name, target in staged:
+                    final = self.uploads_dir / name
+                    shutil.move(str(target), final)
+                    paths.append(final)
+                report = self._indexer().run(paths)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        failed = {Path(p.path).name for p in report.problems if p.level == "error"}
+        for name, _ in staged:
+            if name in failed:
+                (self.uploads_dir / name).unlink(missing_ok=True)
+        self.last_write = {"at": time.time(), "kind": "upload", "documents": report.documents_indexed,
+                           "chunks": report.chunks_indexed, "seconds": round(report.seconds, 2)}
+        return report, [name for name, _ in staged]
+
+    def delete(self, doc_id: str):
+        """Remove a document from every index; an uploaded file goes too, so the
+        next indexing run does not bring it back."""
+        doc = self.searcher().store.document(doc_id)
+        if doc is None:
+            raise ApiError(404, "unknown_document", f"Không có văn bản {doc_id}")
+        with self._writing():
+            report = self._indexer().remove([doc_id])
+        source = Path(doc["source"])
+        if source.parent == self.uploads_dir and source.exists():
+            source.unlink()
+        self.last_write = {"at": time.time(), "kind": "delete", "documents": report.documents_removed}
+        return report
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        if not self._write.acquire(blocking=False):
+            raise ApiError(409, "busy", "Đang có một lượt cập nhật chỉ mục khác; hãy thử lại sau")
+        try:
+            yield
+        except IndexLockedError as exc:  # another process (a CLI run) holds the index
+            raise ApiError(409, "busy", str(exc)) from exc
+        finally:
+            self._write.release()
+
+    def _indexer(self):
+        from indexer.build import Indexer
+        from search_api.services import index_settings, token_counter
+
+        if self._count_tokens is None:
+            self._count_tokens = token_counter(self.settings)
+        return Indexer(self.settings.index_dir, _Interleaved(self.encoder), self._count_tokens,
+                       index_settings(self.settings))
+
+
+def safe_name(name: str) -> str:
+    """A plain file name: no folders, no hidden files, nothing a shell would trip on."""
+    base = Path(name.replace("\\", "/")).name.strip()
+    base = re.sub(r"[\x00-\x1f/]", "", base)
+    if not base or base.startswith((".", "~$")):
+        raise ApiError(422, "bad_filename", f"Tên tệp không hợp lệ: {name!r}")
+    return base[:200]
+
+
+def _stage(upload: Upload, folder: Path, limit_mb: int) -> tuple[str, Path]:
+    """Copy one uploaded file into ``folder``, refusing it as soon as it passes the limit."""
+    name = safe_name(upload.filename)
+    if format_of(Path(name)) is None:
+        raise ApiError(415, "unsupported_type", f"Loại tệp không được hỗ trợ: {name} (hỗ trợ {SUPPORTED})")
+    target = folder / name
+    limit = limit_mb * 1024 * 1024
+    size = 0
+    with open(target, "wb") as out:
+        while chunk := upload.body.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, "file_too_large", f"Tệp {name} vượt quá {limit_mb} MB")
+            out.write(chunk)
+    return name, target
+
+
+class _Interleaved:
+    """The service's model seen by the indexer in small batches: the model takes
+    one call at a time, and short calls let the queries of other users through
+    while an upload is being embedded."""
+
+    def __init__(self, encoder, batch: int = 16):
+        self.encoder = encoder
+        self.batch = batch
+
+    @property
+    def dim(self) -> int:
+        return self.encoder.dim
+
+    def model_info(self) -> dict:
+        return self.encoder.model_info()
+
+    def encode_passages(self, passages, show_progress: bool = False):
+        import numpy as np
+
+        parts = [self.encoder.encode_passages(passages[i:i + self.batch]) for i in range(0, len(passages), self.batch)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)

@@ -1,0 +1,223 @@
+"""What the command line prints for people: the citation line, results,
+tasks, recurring shortcomings, a parsed document, reports. ``--json`` output
+is not made here: it keeps the data model's field names.
+
+The citation line is the one the page shows (``web/static/format.js``):
+"Thông báo số 163/TB-UBND ngày 19/7/2024 — UBND huyện … — mục 4.2 › … — trang 3".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, is_dataclass
+from typing import Any, Mapping, TextIO
+
+from corpus.models import ReadProblem
+
+
+def format_date(value: str | None) -> str | None:
+    """"2024-07-19" -> "19/7/2024"; "2024-07" -> "7/2024"; anything else unchanged."""
+    if not value:
+        return None
+    m = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
+    if m:
+        return f"{int(m[3])}/{int(m[2])}/{m[1]}"
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", value)
+    return f"{int(m[2])}/{m[1]}" if m else value
+
+
+def format_pages(pages: Any) -> str | None:
+    if not pages or pages[0] is None:
+        return None
+    first, last = pages[0], pages[-1] if pages[-1] is not None else pages[0]
+    return f"trang {first}–{last}" if last != first else f"trang {first}"
+
+
+def doc_label(c: Mapping[str, Any], fallback: str | None = None) -> str:
+    """"Thông báo số 163/TB-UBND"; just the type when there is no number."""
+    doc_type, number = c.get("doc_type"), c.get("number")
+    if doc_type and number:
+        return f"{doc_type} số {number}"
+    if doc_type:
+        return doc_type
+    if number:
+        return f"Văn bản số {number}"
+    return c.get("title") or fallback or "Văn bản"
+
+
+def short_heading(heading: str, limit: int = 90) -> str:
+    h = " ".join(heading.split())
+    if len(h) <= limit:
+        return h
+    cut = h.rfind(" ", 0, limit - 5)
+    return h[: cut if cut > 40 else limit - 5] + "…"
+
+
+def citation_line(citation: Any, doc_id: str | None = None, with_date: bool = True) -> str:
+    """The citation of a passage, from its citation fields (a dict or a Citation)."""
+    c = asdict(citation) if is_dataclass(citation) else dict(citation or {})
+    head = doc_label(c, doc_id)
+    if with_date:
+        if c.get("issued_date"):
+            head += f" ngày {format_date(c['issued_date'])}"
+        elif c.get("event_date"):
+            head += f" (họp ngày {format_date(c['event_date'])})"
+    parts = [head]
+    if c.get("issuer"):
+        parts.append(c["issuer"])
+    path = [h for h in c.get("heading_path") or [] if h]
+    if path:
+        parts.append("mục " + " › ".join(short_heading(h) for h in path))
+    pages = format_pages(c.get("pages"))
+    if pages:
+        parts.append(pages)
+    return " — ".join(parts)
+
+
+def marked(text: str, spans: list[list[int]]) -> str:
+    """The text with its highlights between « »."""
+    out, last = [], 0
+    for a, b in spans:
+        out.append(text[last:a])
+        out.append(f"«{text[a:b]}»")
+        last = b
+    out.append(text[last:])
+    return "".join(out)
+
+
+def one_line(text: str, limit: int) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def print_problem(problem: ReadProblem, err: TextIO) -> None:
+    label = "Lỗi" if problem.level == "error" else "Cảnh báo"
+    print(f"{label} [{problem.code}] {problem.path}: {problem.message}", file=err)
+
+
+def print_results(response, out: TextIO) -> None:
+    if not response.results:
+        print("Không tìm thấy kết quả.", file=out)
+    if response.dense_query:
+        print(f"(tìm theo ngữ nghĩa với: {response.dense_query})", file=out)
+    for i, r in enumerate(response.results, 1):
+        print(f"{i}. {citation_line(r.citation, r.doc_id)}  [{r.doc_id}, điểm {r.score:.4f}]", file=out)
+        print("   " + one_line(marked(r.text, r.highlights), 400), file=out)
+
+
+def print_tasks(page, out: TextIO) -> None:
+    tasks = page.tasks
+    if not tasks:
+        print("Không tìm thấy nhiệm vụ nào.", file=out)
+    elif page.total > len(tasks):
+        print(f"{len(tasks)} trên {page.total} nhiệm vụ (tăng --k để xem thêm):", file=out)
+    for i, t in enumerate(tasks, 1):
+        due = t["deadline"] or "không nêu hạn"
+        lead = f" — chỉ đạo: {t['lead_person']}" if t["lead_person"] else ""
+        print(f"{i}. [{', '.join(t['assignees']) or '(không rõ đơn vị)'}] hạn: {due}{lead}", file=out)
+        print(f"   {one_line(t['action'], 300)}", file=out)
+        print(f"   nguồn: {citation_line(t['citation'], t['doc_id'])} [{t['doc_id']}]", file=out)
+
+
+def print_shortcomings(groups, out: TextIO) -> None:
+    if not groups:
+        print("Không tìm thấy tồn tại, hạn chế nào khớp.", file=out)
+    for i, g in enumerate(groups, 1):
+        print(f"{i}. {g.label[:160]}  — {g.documents} văn bản", file=out)
+        for o in g.occurrences:
+            when = format_date(o.date) or "không rõ ngày"
+            if o.date_kind == "event":
+                when += " (ngày họp)"
+            print(f"   {when}: {one_line(o.passage, 200)}", file=out)
+            print(f"      nguồn: {citation_line(o.citation, o.doc_id, with_date=False)} [{o.doc_id}]", file=out)
+
+
+def print_document(item, out: TextIO) -> None:
+    """``vanban parse``: metadata, section tree and passages of one document."""
+    doc = item.parsed
+    meta = doc.metadata
+    labels = [
+        ("Số, ký hiệu", meta.number),
+        ("Loại văn bản", meta.doc_type),
+        ("Mã loại", meta.type_code),
+        ("Cơ quan ban hành", meta.issuer),
+        ("Địa danh", meta.place),
+        ("Ngày ban hành", meta.issued_date),
+        ("Ngày họp / sự kiện", meta.event_date),
+        ("Trích yếu", meta.subject),
+        ("Người ký", meta.signer_name),
+        ("Chức vụ ký", meta.signer_title),
+        ("Nơi nhận", "; ".join(meta.recipients) if meta.recipients else None),
+    ]
+    print(f"== {doc.raw.doc_id} ({doc.raw.format})", file=out)
+    for warning in doc.raw.warnings:
+        print(f"   Cảnh báo: {warning}", file=out)
+    for label, value in labels:
+        print(f"   {label}: {value if value is not None else '(không ghi)'}", file=out)
+    print(f"\n   Mục lục ({len(doc.sections)} mục):", file=out)
+    for sec in doc.sections:
+        pages = f"  [trang {sec.pages[0]}–{sec.pages[1]}]" if sec.pages else ""
+        print(f"   {'  ' * sec.level}{sec.heading[:100]}{pages}", file=out)
+    print(f"\n   Đoạn trích ({len(item.chunks)}):", file=out)
+    for c in item.chunks:
+        path = " › ".join(c.heading_path) or "(mở đầu)"
+        pages = f" trang {c.pages[0]}–{c.pages[1]}" if c.pages else ""
+        print(f"   #{c.index} [{c.n_tokens} token{pages}] {path[:100]}", file=out)
+        print(f"        {one_line(c.text, 90)}…", file=out)
+
+
+def document_json(item) -> dict:
+    """``vanban parse --json``: one object per document."""
+    doc = item.parsed
+    raw = doc.raw
+    return {
+        "document": {
+            "doc_id": raw.doc_id,
+            "source": raw.source,
+            "format": raw.format,
+            "encoding": raw.encoding,
+            "pages": len(raw.pages) or None,
+            "chars": len(raw.text),
+            "warnings": raw.warnings,
+        },
+        "metadata": asdict(doc.metadata),
+        "sections": [asdict(s) for s in doc.sections],
+        "chunks": [asdict(c) for c in item.chunks],
+    }
+
+
+def inspect_header(out: TextIO) -> None:
+    print(f"{'Văn bản':48} {'Loại':10} {'Số':14} {'Ngày':10} {'Mục':>4} {'Đoạn':>5}", file=out)
+
+
+def inspect_row(item, out: TextIO) -> None:
+    meta = item.parsed.metadata
+    print(
+        f"{item.parsed.raw.doc_id[:48]:48} {(meta.doc_type or '-')[:10]:10} {(meta.number or '-')[:14]:14} "
+        f"{meta.issued_date or '-':10} {len(item.parsed.sections):>4} {len(item.chunks):>5}",
+        file=out,
+    )
+
+
+def print_index_report(report, out: TextIO) -> None:
+    rate = report.chunks_embedded / report.embed_seconds if report.embed_seconds else 0.0
+    print(
+        f"Xong trong {report.seconds:.1f} giây: {report.files_read} tệp đọc, {report.files_unchanged} tệp không đổi; "
+        f"{report.documents_indexed} văn bản, {report.chunks_indexed} đoạn được lập chỉ mục "
+        f"({report.chunks_embedded} đoạn nhúng mới, {rate:.1f} đoạn/giây; {report.chunks_reused} đoạn dùng lại); "
+        f"{report.documents_removed} văn bản bị gỡ.",
+        file=out,
+    )
+    totals = report.totals
+    if totals:
+        print(f"Chỉ mục hiện có {totals['documents']} văn bản, {totals['chunks']} đoạn ({report.snapshot}).", file=out)
+
+
+def print_eval(folder_name: str, report: dict, out: TextIO) -> None:
+    print(f"Bộ đánh giá {folder_name}: {report['queries']} câu hỏi, {report['index']['chunks']} đoạn "
+          f"(lập chỉ mục {report['index']['seconds']} giây)", file=out)
+    header = f"{'chế độ':8} " + " ".join(f"{m:>9}" for m in report["metric_names"]) + "   p50 ms   p95 ms   p99 ms"
+    print(header, file=out)
+    for mode, row in report["modes"].items():
+        metrics = " ".join(f"{row['metrics'].get(m, 0):>9.4f}" for m in report["metric_names"])
+        lat = row["latency_ms"]
+        print(f"{mode:8} {metrics}   {lat.get('p50', 0):>6}   {lat.get('p95', 0):>6}   {lat.get('p99', 0):>6}", file=out)
