@@ -4,7 +4,8 @@ A unit is an office, a body or a person by office: "Phòng Tài chính - Kế ho
 "UBND các xã, thị trấn", "Ban Thường vụ Huyện ủy", "Phó Chủ tịch UBND huyện".
 Names are recognised by a small grammar over known heads (Phòng, Ban, Sở, Trung
 tâm, UBND, Công an, "các xã, thị trấn" …) followed by name words, and are kept
-as the document writes them.
+as the document writes them. The words the grammar knows (heads, titles, kinds of
+unit, localities, verbs, stop words) are plain lists in ``corpus/data/unit_*.txt``.
 
 A unit is an assignee where the text says it must act: "giao / yêu cầu / đề nghị
 / chỉ đạo X làm …", "phối hợp với X", a clause whose subject is a unit ("…; UBND
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from importlib import resources
 
 from corpus.models import Section
 from corpus.vietnamese import fold_key, match_key
@@ -87,7 +89,7 @@ class Tok:
     start: int
     end: int
     text: str
-    key: str  # match_key: how the tables below spell words (case and tone style ignored)
+    key: str  # match_key: how the word lists spell words (case and tone style ignored)
 
     @property
     def cap(self) -> bool:
@@ -108,10 +110,6 @@ def tokenize(text: str, offset: int = 0) -> list[Tok]:
     return [Tok(m.start() + offset, m.end() + offset, m.group(), mk[m.start():m.end()]) for m in _TOKEN.finditer(text)]
 
 
-def _seq(*phrases: str) -> list[tuple[str, ...]]:
-    return [tuple(p.split()) for p in phrases]
-
-
 _INDEXES: dict[int, dict[str, list[tuple[str, ...]]]] = {}
 
 
@@ -126,84 +124,52 @@ def _by_first(phrases: list[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]
     return index
 
 
-# Heads of unit names, in match_key form: accents matter ("Đội" is a head, "Đối" is not).
-# A head whose entry is True is a whole name by itself ("UBND", "Huyện ủy"); the others
-# need name words after them ("Phòng" + "Nội vụ"), which keeps "Ban hành …" out.
-_HEADS: dict[tuple[str, ...], bool] = {}
-for _p in _seq(
-    "ủy ban nhân dân", "hội đồng nhân dân", "ubnd", "hđnd", "ubmttq", "ubmttqvn", "huyện ủy", "tỉnh ủy", "thành ủy",
-    "đảng ủy", "huyện đoàn", "tỉnh đoàn", "bảo hiểm xã hội", "kho bạc nhà nước", "ban chỉ huy quân sự",
-    "bộ chỉ huy quân sự", "công an", "thanh tra", "viện kiểm sát nhân dân", "tòa án nhân dân", "hạt kiểm lâm",
-    "ban quản lý dự án đầu tư xây dựng", "ban quản lý dự án", "ban thường vụ huyện ủy", "ban thường vụ tỉnh ủy",
-    "thường trực huyện ủy", "thường trực hđnd", "thường trực hội đồng nhân dân",
-):
-    _HEADS[_p] = True
-for _p in _seq(
-    "phòng", "ban", "sở", "bộ", "cục", "chi cục", "trạm", "trường", "trung tâm", "văn phòng", "bệnh viện", "điện lực",
-    "chi nhánh", "ngân hàng", "bưu điện", "liên đoàn", "hội", "đoàn", "bộ phận", "ủy ban", "thường trực", "mặt trận",
-    "ban quản lý", "ban chỉ đạo", "ban chỉ huy", "đội",
-):
+# --------------------------------------------------------------------------
+# Word lists (corpus/data/unit_*.txt)
+
+
+def _phrases(name: str) -> list[tuple[str, ...]]:
+    """The phrases of the packaged word list ``corpus/data/<name>``, each as its words in
+    match_key form; blank lines and "#" comments are skipped."""
+    text = resources.files("corpus").joinpath("data", name).read_text(encoding="utf-8")
+    lines = (line.strip() for line in text.splitlines())
+    return [tuple(match_key(line).split()) for line in lines if line and not line.startswith("#")]
+
+
+# Heads of unit names: accents matter ("Đội" is a head, "Đối" is not). A head whose entry
+# is True is a whole name by itself ("UBND", "Huyện ủy"); the others need name words after
+# them ("Phòng" + "Nội vụ"), which keeps "Ban hành …" out.
+_HEADS: dict[tuple[str, ...], bool] = dict.fromkeys(_phrases("unit_heads_whole.txt"), True)
+for _p in _phrases("unit_heads.txt"):
     _HEADS.setdefault(_p, False)
 _HEAD_LIST = sorted(_HEADS, key=len, reverse=True)
 
 # Persons by office: "Chủ tịch UBND các xã, thị trấn", "Phó Chủ tịch UBND huyện".
-_TITLES = _seq("phó chủ tịch", "chủ tịch", "phó bí thư", "bí thư", "giám đốc", "phó giám đốc", "thủ trưởng",
-               "chánh văn phòng", "trưởng phòng", "trưởng ban")
-_TITLE_LIST = sorted(_TITLES, key=len, reverse=True)
+_TITLE_LIST = sorted(_phrases("unit_titles.txt"), key=len, reverse=True)
 
 # "các <kind>, <kind> …": kinds of unit a group is made of.
-_KINDS = _seq(
-    "cơ quan", "đơn vị", "phòng", "ban", "ngành", "sở", "xã", "thị trấn", "phường", "trường", "tổ chức", "đoàn thể",
-    "hội", "cấp ủy", "thành viên", "ủy viên", "ngân hàng", "địa phương", "chủ đầu tư", "huyện", "chi bộ", "đảng ủy",
-    "doanh nghiệp", "ban ngành", "phòng ban", "thành phố", "thị xã", "quận",
-)
-_KIND_LIST = sorted(_KINDS, key=len, reverse=True)
+_KIND_LIST = sorted(_phrases("unit_kinds.txt"), key=len, reverse=True)
 # Words that begin like a kind of unit but are not one: "các trường hợp", "các hội nghị".
-_NOT_KINDS = {tuple(p.split()) for p in ("trường hợp", "hội nghị", "hội thảo", "hội viên", "phòng học", "phòng chống",
-                                          "ban hành", "xã hội", "sở hữu", "ngành nghề")}
+_NOT_KINDS = set(_phrases("unit_kinds_not.txt"))
 # A group made only of these, without a qualifier that narrows it, addresses everybody.
-_GENERIC_KINDS = {tuple(p.split()) for p in ("cơ quan", "đơn vị", "địa phương", "ngành", "cấp ủy", "tổ chức",
-                                               "doanh nghiệp", "chủ đầu tư", "ban ngành", "sở", "ban")}
+_GENERIC_KINDS = set(_phrases("unit_kinds_generic.txt"))
 _NARROWING = re.compile(
     r"\b(?:chuyen mon|su nghiep|thuoc|truc thuoc|cap (?:huyen|xa|tinh)|tham muu|chinh tri|lam chu dau tu)\b"
 )
 _BROAD = re.compile(r"\b(?:lien quan|co lien quan)\b")
 
-_LOCALITY = _seq("thị trấn", "thị xã", "thành phố", "khu vực", "huyện", "quận", "tỉnh", "xã", "phường")
+_LOCALITY = _phrases("unit_localities.txt")
+_TOWN = [("thị", "trấn")]  # the one level still a locality when capitalised ("UBND Thị trấn Sông Mây")
 
 # Verbs that may follow a unit as its predicate: "UBND xã Hòa Sơn tập trung …".
-# (match_key forms, one or two syllables.)
-_ACTIONS = {
-    tuple(p.split()) for p in (
-        "chủ trì", "phối hợp", "tham mưu", "thực hiện", "triển khai", "tiếp tục", "tập trung", "hướng dẫn", "theo dõi",
-        "kiểm tra", "chỉ đạo", "lãnh đạo", "rà soát", "tổng hợp", "hoàn thành", "hoàn thiện", "đôn đốc", "đẩy mạnh",
-        "đẩy nhanh", "tăng cường", "khẩn trương", "chủ động", "nắm chắc", "cân đối", "bố trí", "thẩm định", "xác minh",
-        "xác định", "quan tâm", "định hướng", "trực tiếp", "cập nhật", "tiếp thu", "hoàn chỉnh", "bổ sung",
-        "nghiên cứu", "phát huy", "nâng cao", "khắc phục", "vận động", "tuyên truyền", "huy động", "giải quyết",
-        "xử lý", "ban hành", "xem xét", "dự trữ", "cung ứng", "thống kê", "đánh giá", "thành lập", "tổ chức",
-        "xây dựng", "đảm bảo", "bảo đảm", "giám sát", "kiểm điểm", "làm rõ", "nghiêm túc", "thường xuyên", "ưu tiên",
-        "khôi phục", "cung cấp", "trả lời", "phân công", "kích hoạt", "lựa chọn", "sửa chữa", "hỗ trợ", "làm tốt",
-        "tích cực", "quyết liệt", "phát động", "duy trì", "tiếp nhận", "quản lý", "bám sát", "điều chỉnh",
-        "chuẩn bị", "kịp thời", "có trách nhiệm", "chịu trách nhiệm", "lập", "nắm", "cần", "phải", "sớm", "tăng",
-        "kiểm soát", "thanh toán", "điều chuyển", "đề xuất", "báo cáo", "trình", "khoanh vùng", "nghiệm thu",
-        "chấn chỉnh", "kiện toàn", "củng cố", "giữ vững", "tham gia", "tuyển", "cấp", "sửa đổi", "quy định",
-        "phê duyệt",
-        "công bố", "áp dụng", "chấp hành", "thi hành", "ban hành", "phát hiện", "ngăn chặn", "chuyển", "giúp",
-        "thanh tra", "điều tra", "ký", "cử", "gửi",
-    )
-}
+_ACTIONS = set(_phrases("unit_actions.txt"))
 _ACTIONS_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
 for _a in _ACTIONS:
     _ACTIONS_BY_FIRST.setdefault(_a[0], []).append(_a)
-# Words that end a name in running text (match_key). Two-syllable actions are checked too.
-_STOP_WORDS = {
-    "của", "với", "về", "tại", "cho", "trong", "theo", "để", "nhằm", "như", "gồm", "từ", "đến", "sau", "khi", "nếu",
-    "thì", "mà", "là", "đã", "đang", "sẽ", "được", "bị", "không", "chưa", "cũng", "đều", "hoặc", "hay", "giữa",
-    "qua", "này", "đó", "đây", "phải", "cần", "cùng", "sớm", "ngay", "luôn", "vẫn", "còn", "đối", "trước", "trên",
-    "có", "lập", "nắm", "rà", "trình", "gửi", "tăng", "nhằm", "bằng", "thuộc", "và",
-}
-_SPEECH = {tuple(p.split()) for p in ("nhất trí", "thống nhất", "ghi nhận", "thông báo", "kết luận", "yêu cầu",
-                                       "đề nghị", "giao", "biểu dương", "đánh giá cao", "báo cáo")}
+# Words that end a name in running text. Two-syllable actions are checked too.
+_STOP_WORDS = {" ".join(p) for p in _phrases("unit_stop_words.txt")}
+# A unit followed by one of these speaks at the meeting ("UBND huyện thống nhất …"): it is not given a task.
+_SPEECH = set(_phrases("unit_speech_verbs.txt"))
 
 
 # --------------------------------------------------------------------------
@@ -294,7 +260,7 @@ def _title_at(c: Context, i: int) -> tuple[str, ...] | None:
 def _parse_locality(c: Context, j: int) -> tuple[int, tuple[str, str] | None]:
     """A locality after a head: "huyện", "xã Hòa Sơn", "thị trấn Sông Mây", "khu vực Sông Mây"."""
     loc = c.match(j, _LOCALITY)
-    if loc is None or c.toks[j].cap and not c.match(j, _seq("thị trấn")):
+    if loc is None or c.toks[j].cap and not c.match(j, _TOWN):
         return j, None
     if loc == ("xã",) and c.key(j + 1) == "hội":
         return j, None  # "xã hội"
@@ -623,8 +589,7 @@ def _split_group(c: Context, u: Unit) -> list[Unit]:
 
 _DIRECTIVE = {("giao",), ("yêu", "cầu"), ("đề", "nghị")}
 _DIRECTS = {("chỉ", "đạo")}
-_NOUN_BEFORE = {"hồ sơ", "văn bản", "tờ trình", "danh sách", "theo", "đáp ứng", "các", "những", "mục", "kế hoạch",
-                "công văn", "báo cáo", "giấy", "phiếu"}
+_NOUN_BEFORE = {" ".join(p) for p in _phrases("unit_nouns_before_directive.txt")}
 _UPPER = "".join(ch for ch in map(chr, range(0x41, 0x1EFA)) if ch.isupper() and ch.isalpha())
 _LETTERS = r"[^\W\d_]"
 _NAME = rf"(?:[{_UPPER}]{_LETTERS}*\s+){{1,4}}[{_UPPER}]{_LETTERS}*"  # "Trần Minh Khoa": 2 to 5 capitalised words
