@@ -39,7 +39,8 @@ from corpus.chunker import chunk_document  # noqa: E402
 from corpus.kinds import passage_kind  # noqa: E402
 from corpus.parser import parse_document  # noqa: E402
 from corpus.readers import read_file  # noqa: E402
-from corpus.tasks import Task, assignee_key, extract_tasks, strip_item_label  # noqa: E402
+from corpus.tasks import Task, extract_tasks  # noqa: E402
+from corpus.units import assignee_key, strip_item_label  # noqa: E402
 from corpus.vietnamese import fold_key  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures"

@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 from corpus.lines import split_lines
 from corpus.models import Chunk, ParsedDocument, Section
 from corpus.structure import heading_path
-from corpus.tasks import names_units
+from corpus.units import names_units
 
 TokenCounter = Callable[[str], int]
 

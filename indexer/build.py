@@ -21,7 +21,7 @@ import numpy as np
 from corpus.chunker import ChunkSettings, TokenCounter, embedding_text
 from corpus.kinds import passage_kind
 from corpus.models import Chunk, ParsedDocument, ReadProblem
-from corpus.pipeline import process
+from corpus.pipeline import parse_item
 from corpus.readers import iter_files, read_path
 from corpus.tasks import Task, extract_tasks
 from indexer.embed_cache import EmbeddingCache
@@ -201,18 +201,12 @@ class Indexer:
                 seen: set[str] = set()
                 read_ok = False
                 for item in read_path(path, root):
-                    if isinstance(item, ReadProblem):
-                        report.problems.append(item)
+                    read_ok = read_ok or not isinstance(item, ReadProblem)
+                    done = parse_item(item, self.count_tokens, self.settings.chunking, source)
+                    if isinstance(done, ReadProblem):
+                        report.problems.append(done)
                         continue
-                    read_ok = True
-                    try:
-                        done = process(item, self.count_tokens, self.settings.chunking)
-                    except Exception as exc:  # a parser bug must not end a long indexing run
-                        report.problems.append(
-                            ReadProblem(source, "parse_failed", f"Không phân tích được {item.doc_id}: {type(exc).__name__}: {exc}")
-                        )
-                        continue
-                    doc_id = item.doc_id
+                    doc_id = done.parsed.raw.doc_id
                     if doc_id in seen:
                         report.problems.append(
                             ReadProblem(source, "duplicate_id", f"Mã văn bản {doc_id} lặp lại; bản sau được bỏ qua", "warning")

@@ -21,7 +21,8 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from corpus.models import Chunk, ParsedDocument
-from corpus.tasks import Task, assignee_key
+from corpus.tasks import Task
+from corpus.units import assignee_key
 
 SCHEMA_VERSION = 2
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from corpus.tasks import assignee_key
+from corpus.units import assignee_key
 from corpus.vietnamese import bigrams, fold_key, syllables
 from indexer.analysis import abbreviations
 from indexer.store import ChunkRecord, Filters

@@ -14,7 +14,8 @@ from corpus.deadlines import find_deadline, find_deadlines
 from corpus.kinds import KINDS, heading_kind, passage_kind, section_kinds, wording_kind
 from corpus.parser import parse_document
 from corpus.readers import read_file
-from corpus.tasks import assignee_key, extract_tasks, find_units, strip_item_label
+from corpus.tasks import extract_tasks
+from corpus.units import assignee_key, find_units, strip_item_label
 
 # --------------------------------------------------------------------------
 # Deadlines
