@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from importlib import resources
+from corpus.data_files import content_lines, packaged_text
 
 from corpus.models import Section
 from corpus.vietnamese import fold_key, match_key
@@ -131,9 +131,7 @@ def _by_first(phrases: list[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]
 def _phrases(name: str) -> list[tuple[str, ...]]:
     """The phrases of the packaged word list ``corpus/data/<name>``, each as its words in
     match_key form; blank lines and "#" comments are skipped."""
-    text = resources.files("corpus").joinpath("data", name).read_text(encoding="utf-8")
-    lines = (line.strip() for line in text.splitlines())
-    return [tuple(match_key(line).split()) for line in lines if line and not line.startswith("#")]
+    return [tuple(match_key(line.strip()).split()) for _, line in content_lines(packaged_text(name))]
 
 
 # Heads of unit names: accents matter ("Đội" is a head, "Đối" is not). A head whose entry

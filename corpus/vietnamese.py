@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
+from corpus.data_files import content_lines, packaged_text
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence, overload
@@ -618,10 +618,7 @@ class Abbreviations:
         order: list[str] = []
         exps: dict[str, list[str]] = {}
         scopes: dict[str, str] = {}
-        for lineno, raw in enumerate(text.splitlines(), start=1):
-            line = raw.rstrip("\r\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
+        for lineno, line in content_lines(text):
             cols = [c.strip() for c in line.split("\t")]
             if cols[0] == "abbr":
                 continue  # header
@@ -653,7 +650,7 @@ def _replace(text: str, spans: list[tuple[int, int, str]]) -> str:
 def load_abbreviations(path: str | Path | None = None) -> Abbreviations:
     """Read the abbreviation table (default: the packaged ``corpus/data/abbreviations.tsv``)."""
     if path is None:
-        text = resources.files("corpus").joinpath("data", "abbreviations.tsv").read_text(encoding="utf-8")
+        text = packaged_text("abbreviations.tsv")
     else:
         text = Path(path).read_text(encoding="utf-8")
     return Abbreviations.from_tsv(text)
