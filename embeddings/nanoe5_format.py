@@ -124,10 +124,6 @@ def verify_sha256(path: Path, expected: str = E5_SMALL_Q4_SHA256) -> str:
     return actual
 
 
-def fp16_bits_to_float32(bits: np.ndarray) -> np.ndarray:
-    return np.asarray(bits, dtype="<u2").view("<f2").astype(np.float32)
-
-
 def dequantize_q4_0(raw: bytes | bytearray | memoryview | np.ndarray, count: int) -> np.ndarray:
     """Dequantise ``count`` Q4_0 weights into a flat float32 array.
 

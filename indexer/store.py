@@ -228,13 +228,6 @@ class ChunkStore:
         row = self.db.execute("SELECT source FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
-    def chunk_hashes(self, doc_id: str) -> list[str]:
-        rows = self.db.execute(
-            "SELECT c.content_hash FROM chunks c JOIN documents d ON d.id = c.document WHERE d.doc_id = ? ORDER BY c.idx",
-            (doc_id,),
-        )
-        return [r[0] for r in rows]
-
     def vectors_for_hashes(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         """Vectors already computed for these embedding texts (any document), by embed hash."""
         rows = select_in(self.db, "SELECT embed_hash, vector FROM chunks WHERE embed_hash IN ({}) GROUP BY embed_hash",
@@ -404,10 +397,6 @@ class ChunkStore:
     def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         rows = select_in(self.db, "SELECT id, vector FROM chunks WHERE id IN ({})", ids)
         return {cid: np.frombuffer(blob, dtype=np.float32) for cid, blob in rows}
-
-    def iter_chunks(self) -> Iterator[ChunkRecord]:
-        for row in self.db.execute(f"{self._CHUNK_SELECT} ORDER BY c.id"):
-            yield _chunk_record(row)
 
     def iter_texts(self) -> Iterator[str]:
         """Every document's full text and title (for the vocabulary)."""

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from search_api import local_server
 from search_api.evaluate import beir_metrics, dedupe_docs, load_beir, percentiles
 from search_api.settings import Settings
 
@@ -28,10 +26,15 @@ def write_results(path: Path, result: dict, echo: bool = False) -> None:
     path.write_text(text + "\n", encoding="utf-8")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@contextmanager
+def served(data_dir: Path, start_timeout_s: float = 180) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``vanban serve`` over ``data_dir`` for a benchmark; its log in a temporary file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            with local_server.served(data_dir, Path(tmp) / "server.log", start_timeout_s=start_timeout_s) as running:
+                yield running
+        except local_server.ServerError as exc:
+            raise SystemExit(str(exc)) from exc
 
 
 def rss_mib(pid: int) -> float:
@@ -40,42 +43,6 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-@contextmanager
-def served(data_dir: Path, start_timeout_s: float = 180) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Run ``vanban serve`` over ``data_dir`` on a free loopback port; yield its base URL and process."""
-    import httpx
-
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    # stderr to a file, not a pipe: a long run's log lines would fill a pipe nobody reads and stall the server
-    log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "search_api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--data-dir", str(data_dir)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + start_timeout_s
-        while True:
-            if server.poll() is not None:
-                log.seek(0)
-                raise SystemExit(f"server exited with {server.returncode}:\n{log.read()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline:
-                raise SystemExit("server did not start")
-            time.sleep(0.2)
-        yield base, server
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 METRICS = ["recall@1", "recall@5", "recall@10", "recall@100", "mrr@10", "ndcg@10"]
@@ -102,13 +69,13 @@ def run_beir(
 ) -> dict:
     from indexer.snapshot import SnapshotDir
     from search_api.retrieval import Searcher
-    from search_api.services import query_encoder
+    from search_api.services import query_encoder, retrieval_settings
 
     data = load_beir(folder, queries_file)
     report = index_corpus([data.corpus], data_dir, settings, progress)
     snap = SnapshotDir(data_dir).require_current()
     encoder = query_encoder(settings) if any(m != "lexical" for m in modes) else None
-    searcher = searcher_factory(snap, encoder) if searcher_factory else Searcher(snap, encoder)
+    searcher = searcher_factory(snap, encoder) if searcher_factory else Searcher(snap, encoder, retrieval_settings(settings))
     out = {
         "dataset": folder.name,
         "queries_file": queries_file,

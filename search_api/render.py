@@ -2,7 +2,7 @@
 tasks, recurring shortcomings, a parsed document, reports. ``--json`` output
 is not made here: it keeps the data model's field names.
 
-The citation line is the one the page shows (``web/static/format.js``):
+The citation line is the one the page shows (``web/static/citation.js``):
 "Thông báo số 163/TB-UBND ngày 19/7/2024 — UBND huyện … — mục 4.2 › … — trang 3".
 """
 

@@ -5,7 +5,6 @@ the hash encoder of fakes.py; the browser test runs the real one."""
 from __future__ import annotations
 
 import io
-import socket
 import threading
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from corpus.chunker import approx_tokens
 from fakes import HashEncoder
 from indexer.build import Indexer
 from search_api.api import IndexService, create_app
+from search_api.local_server import free_port
 from search_api.settings import Settings
 
 TOKEN = "s3cret-token"
@@ -208,17 +208,11 @@ def test_openapi_schema(client):
     assert {"/api/search", "/api/documents", "/api/stats", "/api/health"} <= set(paths)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_searches_during_an_upload_see_whole_snapshots(tmp_path):
     """Reads go on while an upload is embedded (slowly), and every answer comes
     from a whole snapshot: before the upload none of its documents, after it all."""
     settings, service = make_service(tmp_path, delay=0.05)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, service), host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

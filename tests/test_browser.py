@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
 from conftest import REPO, SAMPLES
+from search_api.local_server import ServerError, cli, served
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -54,28 +51,11 @@ DOC_TYPES = ("Thông báo", "Công văn", "Báo cáo", "Kế hoạch", "Chỉ th
 CITATION_HEAD = re.compile(r"^(%s) số \d+[-/][A-ZĐ][A-ZĐ/-]* ngày \d{1,2}/\d{1,2}/\d{4} — " % "|".join(DOC_TYPES))
 
 
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "search_api.cli", *args]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _hash_params(url: str) -> dict[str, str]:
     """The parameters of a search route: ``…/#/tim-kiem?q=bao+so+3`` -> {"q": "bao so 3"}."""
     fragment = urlsplit(url).fragment
     query = fragment.split("?", 1)[1] if "?" in fragment else ""
     return {k: v[-1] for k, v in parse_qs(query).items()}
-
-
-def _tail(path: Path, chars: int = 4000) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")[-chars:]
-    except OSError:
-        return "(no log)"
 
 
 # ---------------------------------------------------------------- fixtures
@@ -89,42 +69,17 @@ def server(tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
     env.pop("VANBAN_ADMIN_TOKEN", None)
     index = subprocess.run(
-        _cli("index", str(SAMPLES.relative_to(REPO)), "--data-dir", str(data_dir)),
+        cli("index", str(SAMPLES.relative_to(REPO)), "--data-dir", str(data_dir)),
         cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
     )
     if index.returncode != 0:
         pytest.fail(f"indexing the samples failed ({index.returncode}):\n{index.stderr[-3000:]}", pytrace=False)
 
-    port = _free_port()
-    log = work / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            _cli("serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)),
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"vanban serve exited with {proc.returncode}:\n{_tail(log)}", pytrace=False)
-            try:
-                with urllib.request.urlopen(base + "/api/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"vanban serve did not answer /api/health within {HEALTH_TIMEOUT_S} s:\n{_tail(log)}", pytrace=False)
-            time.sleep(0.5)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        with served(data_dir, work / "server.log", env=env, start_timeout_s=HEALTH_TIMEOUT_S) as (base, _proc):
+            yield base
+    except ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="module")
