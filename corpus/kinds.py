@@ -17,6 +17,7 @@ text typed without diacritics give the same answer.
 from __future__ import annotations
 
 import re
+
 from corpus.models import ParsedDocument
 from corpus.vietnamese import fold_key
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from corpus.data_files import content_lines, packaged_text
 
+from corpus.data_files import content_lines, packaged_text
 from corpus.models import Section
 from corpus.vietnamese import fold_key, match_key
 

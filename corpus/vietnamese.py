@@ -18,12 +18,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from corpus.data_files import content_lines, packaged_text
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence, overload
 
 import numpy as np
+
+from corpus.data_files import content_lines, packaged_text
 
 __all__ = [
     "nfc",

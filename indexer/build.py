@@ -31,7 +31,6 @@ from indexer.store import ChunkStore, FileState
 from indexer.vectors import VectorIndex, VectorSettings
 from indexer.vocabulary import Vocabulary
 
-
 # Bump when parsing or chunking changes what passages a file gives.
 PIPELINE_VERSION = 5
 

@@ -9,7 +9,6 @@ vectors, so it is rebuilt from the chunk store whenever passages change.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection
 

@@ -115,12 +115,12 @@ def split_blocks(text: str) -> list[list[str]]:
 def classify(lines: list[str]) -> list[Block]:
     whole = strip_emphasis("\n".join(lines)).splitlines()  # emphasis may span lines
     first = whole[0].strip()
-    if all(l.lstrip().startswith("|") for l in lines):
+    if all(line.lstrip().startswith("|") for line in lines):
         return [Block("table", lines)]
     if first[0] in FOOTNOTE_MARKS:
         return [Block("footnote", lines)]
-    if first.startswith(SIGN_PREFIXES) or (len(lines) > 1 and all(l.strip().isupper() for l in whole)):
-        return [Block("sign", [l.strip() for l in whole])]
+    if first.startswith(SIGN_PREFIXES) or (len(lines) > 1 and all(line.strip().isupper() for line in whole)):
+        return [Block("sign", [line.strip() for line in whole])]
     out = []
     for line in lines:  # list blocks: one Block per item
         plain = strip_emphasis(line).strip()
@@ -148,7 +148,7 @@ def parse(path: Path) -> Doc:
     i = 1
     # Header: everything up to the type line; the subject is the block after it.
     while i < len(blocks):
-        plain = [strip_emphasis(l).strip() for l in blocks[i]]
+        plain = [strip_emphasis(line).strip() for line in blocks[i]]
         if plain[0] in DOC_TYPES:
             doc.titles = blocks[i] + blocks[i + 1]
             i += 2
@@ -358,10 +358,10 @@ def build_docx(doc: Doc, out: Path, created: datetime, title: str) -> None:
     C, J = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY
     para(doc.comment, align=C, size=8, italic=True, color=RGBColor(0x70, 0x70, 0x70))
     # Header lines as paragraphs, in reading order: issuer, Quốc hiệu, number, date.
-    issuer = [l for l in doc.left if not strip_emphasis(l).startswith("Số")]
-    number = [l for l in doc.left if strip_emphasis(l).startswith("Số")]
-    quoc_hieu = [l for l in doc.right if not re.search(r", ngày\b", l)]
-    dated = [l for l in doc.right if re.search(r", ngày\b", l)]
+    issuer = [line for line in doc.left if not strip_emphasis(line).startswith("Số")]
+    number = [line for line in doc.left if strip_emphasis(line).startswith("Số")]
+    quoc_hieu = [line for line in doc.right if not re.search(r", ngày\b", line)]
+    dated = [line for line in doc.right if re.search(r", ngày\b", line)]
     for line in issuer + quoc_hieu + number + dated:
         para(line, align=C)
     for n, line in enumerate(doc.titles):
@@ -445,7 +445,7 @@ def _fixed_zip(data: bytes, when: datetime) -> bytes:
 
 
 def subject_of(doc: Doc) -> str:
-    return " ".join(strip_emphasis(l).strip() for l in doc.titles[1:])
+    return " ".join(strip_emphasis(line).strip() for line in doc.titles[1:])
 
 
 def build(verbose: bool = True) -> list[Path]:
@@ -463,8 +463,8 @@ def build(verbose: bool = True) -> list[Path]:
 
 
 def check(outs: list[Path]) -> None:
-    from pypdf import PdfReader
     import docx
+    from pypdf import PdfReader
 
     for out in outs:
         if out.suffix == ".pdf":

@@ -29,7 +29,6 @@ from search_api.params import Limits, ParamError, check_k, check_query, limits_o
 from search_api.settings import Settings
 
 
-
 class QueryEncoder(Protocol):
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray: ...
 

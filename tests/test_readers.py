@@ -13,12 +13,12 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import shared_path
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from fpdf import FPDF
 from pypdf import PdfWriter
 
+from conftest import shared_path
 from corpus.models import DocumentReadError, RawDocument, ReadProblem
 from corpus.readers import SUPPORTED_SUFFIXES, iter_documents, read_file
 from corpus.readers.docx_numbering import format_number

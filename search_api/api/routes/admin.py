@@ -15,7 +15,6 @@ from search_api.api.schemas import Deleted, Health, Stats, UploadReport
 from search_api.api.service import Upload
 from search_api.settings import Settings
 
-
 # A 422 is either a report whose every file failed, or the error body (bad request).
 UPLOAD_422 = {
     "description": "no file could be indexed (a report with per-file problems), or an invalid request (error body)",
