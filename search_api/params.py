@@ -21,9 +21,31 @@ from indexer.store import Filters
 from search_api.settings import Settings
 
 MODES = ("hybrid", "dense", "lexical")
-# The names of the search filters, in the CLI (``--filter name=value``) and the API (``?name=value``).
-FILTER_FIELDS = ("issuer", "doc_type", "type_code", "number", "date_from", "date_to", "year", "kind")
 DATE_FORMS = "YYYY-MM-DD hoặc D/M/YYYY"
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """A search filter: ``--filter name=value`` in the CLI, ``?name=value`` in the API
+    (whose parameters are generated from this list)."""
+
+    name: str
+    description: str  # for people, in Vietnamese (the CLI's help, the API's schema)
+    max_length: int
+    choices: tuple[str, ...] | None = None
+
+
+FILTERS = (
+    FilterField("issuer", "cơ quan ban hành, như trong trích dẫn", 300),
+    FilterField("doc_type", "loại văn bản: Thông báo, Báo cáo…", 100),
+    FilterField("type_code", "mã loại: TB, BC, QĐ…", 20),
+    FilterField("number", "số, ký hiệu: 163/TB-UBND", 100),
+    FilterField("date_from", f"ban hành từ ngày ({DATE_FORMS})", 40),
+    FilterField("date_to", f"ban hành đến ngày ({DATE_FORMS})", 40),
+    FilterField("year", "năm ban hành", 4),
+    FilterField("kind", "loại đoạn", 20, KINDS),
+)
+FILTER_FIELDS = tuple(f.name for f in FILTERS)
 
 
 class ParamError(ValueError):

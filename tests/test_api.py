@@ -408,6 +408,13 @@ def test_openapi_describes_every_answer(client):
             schema = statuses[status]["content"]["application/json"]["schema"]
             refs = [schema.get("$ref")] + [x.get("$ref") for x in schema.get("anyOf", [])]
             assert "#/components/schemas/ErrorResponse" in refs, (method, path, status)
+    # the search filters are those of search_api.params, under the same names as the CLI's --filter
+    from search_api.params import FILTER_FIELDS
+
+    names = [p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]]
+    assert sorted(names) == sorted(["q", "k", "page", "mode", *FILTER_FIELDS])
+    kind = next(p for p in spec["paths"]["/api/search"]["get"]["parameters"] if p["name"] == "kind")
+    assert "shortcoming" in str(kind["schema"])
     # what each answer says, checked against a real answer
     body = client.get("/api/search", params={"q": "bão số 3"}).json()
     assert set(schemas["SearchPage"]["properties"]) == set(body)

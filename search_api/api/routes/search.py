@@ -2,36 +2,36 @@
 
 # No "from __future__ import annotations": FastAPI evaluates these annotations,
 # and they name limits local to the router factory.
-from typing import Annotated, Literal
+import inspect
+from typing import Annotated, Callable, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from corpus.kinds import KINDS
 from indexer.store import Filters
 from search_api.api.deps import CurrentSearcher
 from search_api.api.errors import responses
 from search_api.api.schemas import SearchPage
-from search_api.params import DATE_FORMS, MODES, build_filters, limits_of, page_offset
+from search_api.params import FILTERS, MODES, build_filters, limits_of, page_offset
 from search_api.settings import Settings
 
 Mode = Literal[MODES]  # type: ignore[valid-type]
-Kind = Literal[KINDS]  # type: ignore[valid-type]
 
 
-def search_filters(
-    issuer: Annotated[str | None, Query(max_length=300, description="cơ quan ban hành, đúng như trích dẫn")] = None,
-    doc_type: Annotated[str | None, Query(max_length=100, description="loại văn bản: Thông báo, Báo cáo…")] = None,
-    type_code: Annotated[str | None, Query(max_length=20, description="mã loại: TB, BC, QĐ…")] = None,
-    number: Annotated[str | None, Query(max_length=100, description="số, ký hiệu: 163/TB-UBND")] = None,
-    date_from: Annotated[str | None, Query(max_length=40, description=f"ban hành từ ngày ({DATE_FORMS})")] = None,
-    date_to: Annotated[str | None, Query(max_length=40, description=f"ban hành đến ngày ({DATE_FORMS})")] = None,
-    year: Annotated[str | None, Query(max_length=4, description="năm ban hành")] = None,
-    kind: Annotated[Kind | None, Query(description="loại đoạn")] = None,
-) -> Filters:
-    """The search filters as query parameters: the names and rules of ``search_api.params``."""
-    values = dict(issuer=issuer, doc_type=doc_type, type_code=type_code, number=number, date_from=date_from,
-                  date_to=date_to, year=year, kind=kind)
-    return build_filters(values)
+def _filters_dependency() -> Callable[..., Filters]:
+    """A dependency whose query parameters are the filters of ``search_api.params.FILTERS``:
+    a filter added there reaches the API, its validation and its schema."""
+
+    def search_filters(**values: str | None) -> Filters:
+        return build_filters(values)
+
+    parameters = []
+    for f in FILTERS:
+        kind = Literal[f.choices] if f.choices else str  # type: ignore[valid-type]
+        query = Query(max_length=f.max_length, description=f.description)
+        parameters.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                            annotation=Annotated[kind | None, query]))
+    search_filters.__signature__ = inspect.Signature(parameters, return_annotation=Filters)  # type: ignore[attr-defined]
+    return search_filters
 
 
 def router(settings: Settings) -> APIRouter:
@@ -41,7 +41,7 @@ def router(settings: Settings) -> APIRouter:
     @api.get("/api/search", response_model=SearchPage, responses=responses(422, 503))
     def search(
         searcher: CurrentSearcher,
-        filters: Annotated[Filters, Depends(search_filters)],
+        filters: Annotated[Filters, Depends(_filters_dependency())],
         q: Annotated[str, Query(min_length=1, description="câu truy vấn",
                                 json_schema_extra={"maxLength": limits.max_query_chars})],
         k: Annotated[int, Query(ge=1, le=limits.max_page_size, description="số kết quả mỗi trang")] = 10,
