@@ -4,7 +4,8 @@
 
 Runs each query once per side (lexical, dense: top 100), then re-fuses the
 cached rankings for every setting, so the grid costs no extra model calls.
-Uses the indexes benchmarks/retrieval.py builds under $VANBAN_HOME/bench/.
+Queries are embedded as the product embeds them (VANBAN_QUERY_ENGINE, default
+onnx-int8). Uses the indexes benchmarks/retrieval.py builds under $VANBAN_HOME/bench/.
 Prints a table and writes benchmarks/results/tune_fusion.json.
 """
 
@@ -19,12 +20,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from search_api.benchmark import write_results  # noqa: E402
-
 from indexer.snapshot import SnapshotDir  # noqa: E402
+from search_api.benchmark import write_results  # noqa: E402
 from search_api.evaluate import beir_metrics, dedupe_docs, load_beir, load_needle_queries, needle_metrics  # noqa: E402
-from search_api.retrieval import RetrievalSettings, Searcher  # noqa: E402
-from search_api.services import embedder  # noqa: E402
+from search_api.retrieval import Searcher  # noqa: E402
+from search_api.services import query_encoder  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -58,8 +58,8 @@ def _accented(text: str) -> bool:
 
 def main() -> None:
     settings = Settings.from_env()
-    encoder = embedder(settings, settings.query_threads)
-    out: dict = {"grid": GRID, "rows": []}
+    encoder = query_encoder(settings)
+    out: dict = {"query_engine": settings.query_engine, "grid": GRID, "rows": []}
     alqac = load_beir(SHARED / "eval" / "alqac2022")
     noacc = load_beir(SHARED / "eval" / "alqac2022", "queries-noaccent.jsonl")
     s_alqac = Searcher(SnapshotDir(settings.home / "bench" / "alqac2022").require_current(), encoder)
