@@ -28,12 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from search_api.benchmark import write_results  # noqa: E402
-
 from corpus.chunker import embedding_text  # noqa: E402
 from corpus.models import ReadProblem  # noqa: E402
 from corpus.pipeline import parse_paths  # noqa: E402
 from indexer.build import IndexSettings, passage_context  # noqa: E402
+from search_api.benchmark import write_results  # noqa: E402
 from search_api.services import chunk_settings, embedder, token_counter  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 

@@ -30,12 +30,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from search_api.benchmark import write_results  # noqa: E402
-
 import tantivy  # noqa: E402
 
 from indexer.analysis import abbreviations  # noqa: E402
 from indexer.lexical import DEFAULT_WEIGHTS, FieldWeights, LexicalDoc, LexicalIndex, Weights  # noqa: E402
+from search_api.benchmark import write_results  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "eval" / "alqac2022"
 KS = (1, 5, 10, 100)

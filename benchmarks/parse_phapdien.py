@@ -9,7 +9,6 @@ The corpus lives in ../shared (not shipped with vanban).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import resource
 import statistics
@@ -21,11 +20,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from search_api.benchmark import write_results  # noqa: E402
-
 from corpus.chunker import ChunkSettings  # noqa: E402
 from corpus.models import ReadProblem  # noqa: E402
 from corpus.pipeline import parse_paths  # noqa: E402
+from search_api.benchmark import write_results  # noqa: E402
 from search_api.services import token_counter  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 

@@ -33,8 +33,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from search_api.benchmark import write_results  # noqa: E402
-
 from corpus.chunker import chunk_document  # noqa: E402
 from corpus.kinds import passage_kind  # noqa: E402
 from corpus.parser import parse_document  # noqa: E402
@@ -42,6 +40,7 @@ from corpus.readers import read_file  # noqa: E402
 from corpus.tasks import Task, extract_tasks  # noqa: E402
 from corpus.units import assignee_key, strip_item_label  # noqa: E402
 from corpus.vietnamese import fold_key  # noqa: E402
+from search_api.benchmark import write_results  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures"
 CORPORA = {
