@@ -58,6 +58,8 @@ export function show(route) {
 
 /** Another view opens: the request in flight is dropped. */
 export function leave() {
+  // A search still waiting to be sent would bring this view back after the person left it.
+  clearTimeout(debounce);
   request.abort();
 }
 
