@@ -21,10 +21,12 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from corpus.models import Chunk, ParsedDocument
+from corpus.numbers import NumberQuery, parse_number
 from corpus.tasks import Task
 from corpus.units import assignee_key
+from corpus.vietnamese import fold
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -89,6 +91,16 @@ CREATE TABLE IF NOT EXISTS task_assignees (
 );
 CREATE INDEX IF NOT EXISTS task_assignees_key ON task_assignees(key);
 CREATE INDEX IF NOT EXISTS chunks_embed_hash ON chunks(embed_hash);
+-- A document's own number in comparison form (corpus.numbers), for finding it by number.
+CREATE TABLE IF NOT EXISTS doc_numbers (
+    document INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,            -- "163/TB-UBND", "12/2016/TT-BTC", "218-TB/HU" (folded, upper case)
+    seq TEXT NOT NULL,            -- "163"
+    year TEXT,                    -- the year written in the number, or the year of issue
+    code TEXT                     -- the type code, folded: "TB", "QD", "TT"; NULL for a Công văn
+);
+CREATE INDEX IF NOT EXISTS doc_numbers_key ON doc_numbers(key);
+CREATE INDEX IF NOT EXISTS doc_numbers_seq ON doc_numbers(seq);
 """
 
 @dataclass
@@ -154,12 +166,21 @@ class ChunkStore:
             if not self._has_column("chunks", "kind"):
                 # Schema 1 -> 2: passage kinds (filled in when files are read again).
                 self._writer.execute("ALTER TABLE chunks ADD COLUMN kind TEXT")
+            if self.get_meta("doc_numbers") is None:
+                # Schema 2 -> 3: numbers of the documents indexed before, from their metadata.
+                rows = self._writer.execute("SELECT id, number, issued_date FROM documents WHERE number IS NOT NULL")
+                for row_id, number, issued in rows.fetchall():
+                    self._add_number(row_id, number, issued)
+                self.set_meta("doc_numbers", "1")
             self._writer.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             self._writer.commit()
         else:
             self._connect()  # fail now, not at the first query, if the file is missing
-        # An index written before passage kinds existed answers with kind NULL.
+        # An index written before passage kinds existed answers with kind NULL;
+        # one written before document numbers were kept finds no document by number.
         self._kind = "c.kind" if self._has_column("chunks", "kind") else "NULL"
+        self._numbers = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'doc_numbers'").fetchone() is not None
 
     def _has_column(self, table: str, column: str) -> bool:
         return any(row[1] == column for row in self.db.execute(f"PRAGMA table_info({table})"))
@@ -278,6 +299,7 @@ class ChunkStore:
             ),
         )
         doc_row = cur.lastrowid
+        self._add_number(doc_row, m.number, m.issued_date)
         ids: list[int] = []
         vecs = np.ascontiguousarray(vectors, dtype=np.float32)
         for c, h, v, kind in zip(chunks, embed_hashes, vecs, kinds):
@@ -308,6 +330,14 @@ class ChunkStore:
                 [(cur.lastrowid, name, assignee_key(name)) for name in t.assignees],
             )
         return ids
+
+    def _add_number(self, doc_row: int, number: str | None, issued_date: str | None) -> None:
+        parsed = parse_number(number) if number else None
+        if parsed is None:
+            return
+        year = parsed.year or (issued_date[:4] if issued_date else None)
+        code = fold(parsed.type_code).upper() if parsed.type_code else None
+        self.db.execute("INSERT OR REPLACE INTO doc_numbers VALUES (?, ?, ?, ?, ?)", (doc_row, parsed.key, parsed.seq, year, code))
 
     def commit(self) -> None:
         self.db.commit()
@@ -434,6 +464,33 @@ class ChunkStore:
             "sections": json.loads(row[4]), "pages": json.loads(row[5]), "text": row[6], "title": row[7],
             "warnings": json.loads(row[8]), "body_span": [row[9], row[10]],
         }
+
+    def documents_by_number(self, query: NumberQuery, limit: int = 50) -> list[tuple[int, str]]:
+        """(first passage id, doc_id) of the documents that bear the number a query
+        asks for, newest first: the whole number when it was typed whole, else its
+        sequence with the type and year given."""
+        if not self._numbers:
+            return []
+        if query.key:
+            where, args = "n.key = ?", [query.key]
+        else:
+            where, args = "n.seq = ?", [query.seq]
+            if query.year:
+                where += " AND n.year = ?"
+                args.append(query.year)
+            if query.type_code:
+                where += " AND n.code = ?"
+                args.append(fold(query.type_code).upper())
+            elif query.doc_type:
+                where += " AND d.doc_type = ? COLLATE NOCASE"
+                args.append(query.doc_type)
+        rows = self.db.execute(
+            f"""SELECT (SELECT c.id FROM chunks c WHERE c.document = d.id ORDER BY c.idx LIMIT 1), d.doc_id
+                FROM doc_numbers n JOIN documents d ON d.id = n.document WHERE {where}
+                ORDER BY d.issued_date IS NULL, d.issued_date DESC, d.id DESC LIMIT ?""",
+            [*args, limit],
+        )
+        return [(cid, doc_id) for cid, doc_id in rows if cid is not None]
 
     def counts(self) -> dict[str, int]:
         docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]

@@ -18,6 +18,7 @@ from typing import Iterable, Protocol, Sequence
 import faiss
 import numpy as np
 
+from corpus.numbers import parse_number_query
 from corpus.vietnamese import has_diacritics, syllables
 from indexer.lexical import LexicalIndex
 from indexer.snapshot import Snapshot
@@ -31,6 +32,10 @@ from search_api.settings import Settings
 
 class QueryEncoder(Protocol):
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray: ...
+
+
+# The score of a document found by its number: above every fused score.
+KNOWN_ITEM_SCORE = 1.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class SearchResult:
     highlights: list[list[int]]
     kind: str | None = None  # result, shortcoming, cause, task, proposal, other
     ranks: dict[str, int | None] = field(default_factory=dict)
+    # Why it is here beyond its text: "number" (the document bears the number asked for).
+    match: str | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -189,9 +196,16 @@ class Searcher:
 
         t = time.perf_counter()
         fused = self._fuse(lexical, dense, mode, dense_weight)
+        matches: dict[int, str] = {}
+        if mode != "dense":
+            known = self._known_items(text, allowed)
+            if known:
+                matches = {cid: match for cid, _, match in known}
+                fused = [(cid, score) for cid, score, _ in known] + [(c, v) for c, v in fused if c not in matches]
+        timings["known"] = _ms(t)
         ranks = ({c: r + 1 for r, (c, _) in enumerate(lexical)}, {c: r + 1 for r, (c, _) in enumerate(dense)})
         records = self.store.get_chunks([cid for cid, _ in fused[: (k + offset) * 3]])
-        results = self._assemble(fused, records, text if highlights else None, k + offset, ranks)[offset:]
+        results = self._assemble(fused, records, text if highlights else None, k + offset, ranks, matches)[offset:]
         timings["fuse"] = _ms(t)
         timings["total"] = _ms(t0)
         return SearchResponse(
@@ -203,6 +217,17 @@ class Searcher:
             dense_query=dense_query if dense_query != text else None,
             facets=facet_counts(self.store.facet_rows([cid for cid, _ in fused])) if facets else {},
         )
+
+    def _known_items(self, text: str, allowed: set[int] | None) -> list[tuple[int, float, str]]:
+        """When the query is a document number ("163/TB-UBND", "thông tư 12 năm 2016"),
+        the documents that bear it, newest first, ahead of every passage that only
+        mentions it: (first passage id, score, "number"). Their score, 1.0, is above
+        any fused score (reciprocal ranks stay below 0.06)."""
+        number = parse_number_query(text)
+        if number is None:
+            return []
+        found = self.store.documents_by_number(number)
+        return [(cid, KNOWN_ITEM_SCORE, "number") for cid, _ in found if allowed is None or cid in allowed]
 
     def _embed(self, text: str) -> np.ndarray:
         """The query's vector; the same query comes back often (paging, filters,
@@ -250,6 +275,7 @@ class Searcher:
         query: str | None,
         k: int,
         ranks: tuple[dict[int, int], dict[int, int]],
+        matches: dict[int, str] | None = None,
     ) -> list[SearchResult]:
         lex_ranks, dense_ranks = ranks
         out: list[SearchResult] = []
@@ -277,6 +303,7 @@ class Searcher:
                     highlights=[[a, b] for a, b in highlight_spans(query, rec.text)] if query else [],
                     kind=rec.kind,
                     ranks={"lexical": lex_ranks.get(cid), "dense": dense_ranks.get(cid)},
+                    match=(matches or {}).get(cid),
                 )
             )
             if len(out) >= k:

@@ -56,6 +56,7 @@ class SearchHit(BaseModel):
     highlights: list[list[int]] = Field(description="[start, end) offsets into text")
     kind: str | None = Field(None, description="result, shortcoming, cause, task, proposal, other")
     ranks: dict[str, int | None] = Field(default_factory=dict, description="rank on each side before fusion")
+    match: str | None = Field(None, description='"number": the document bears the number the query asked for')
 
 
 class FacetValue(BaseModel):
