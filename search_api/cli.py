@@ -134,6 +134,19 @@ def cmd_search(args: argparse.Namespace, settings: Settings, out: TextIO, err: T
         return 2
     if args.queries:
         return _batch_search(args, searcher, filters, out, err)
+    if args.by_document:
+        from search_api.grouping import search_documents
+
+        try:
+            found = search_documents(searcher, args.query, k=args.k, filters=filters, mode=args.mode)
+        except ParamError as exc:
+            return _param_error(exc, err)
+        if args.json:
+            out.write(json.dumps({"query": found.query, "documents": [d.to_json() for d in found.documents],
+                                  "total": found.total, "timings_ms": found.timings_ms}, ensure_ascii=False) + "\n")
+        else:
+            render.print_documents(found, out)
+        return 0
     try:
         response = searcher.search(args.query, k=args.k, filters=filters, mode=args.mode)
     except ParamError as exc:
@@ -289,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=MODES, default="hybrid")
     p.add_argument("--filter", action="append", metavar="TRƯỜNG=GIÁ_TRỊ",
                    help=f"lọc theo {', '.join(FILTER_FIELDS)}; lặp lại được")
+    p.add_argument("--by-document", action="store_true",
+                   help="mỗi văn bản một mục, kèm các đoạn khớp nhất của nó (--k là số văn bản)")
     p.add_argument("--json", action="store_true", help="in JSON")
     p.set_defaults(func=cmd_search)
 

@@ -56,12 +56,7 @@ def short_heading(heading: str, limit: int = 90) -> str:
 def citation_line(citation: Any, doc_id: str | None = None, with_date: bool = True) -> str:
     """The citation of a passage, from its citation fields (a dict or a Citation)."""
     c = asdict(citation) if is_dataclass(citation) else dict(citation or {})
-    head = doc_label(c, doc_id)
-    if with_date:
-        if c.get("issued_date"):
-            head += f" ngày {format_date(c['issued_date'])}"
-        elif c.get("event_date"):
-            head += f" (họp ngày {format_date(c['event_date'])})"
+    head = doc_label(c, doc_id) + (_dated(c) if with_date else "")
     parts = [head]
     if c.get("issuer"):
         parts.append(c["issuer"])
@@ -102,6 +97,31 @@ def print_results(response, out: TextIO) -> None:
     for i, r in enumerate(response.results, 1):
         print(f"{i}. {citation_line(r.citation, r.doc_id)}  [{r.doc_id}, điểm {r.score:.4f}]", file=out)
         print("   " + one_line(marked(r.text, r.highlights), 400), file=out)
+
+
+def print_documents(found, out: TextIO) -> None:
+    """Search results by document: the document, then its best passages."""
+    if not found.documents:
+        print("Không tìm thấy kết quả.", file=out)
+    if found.dense_query:
+        print(f"(tìm theo ngữ nghĩa với: {found.dense_query})", file=out)
+    for i, d in enumerate(found.documents, 1):
+        bears = "  (đúng số văn bản)" if d.match == "number" else ""
+        print(f"{i}. {doc_label(asdict(d.citation), d.doc_id)}{_dated(d.citation)}  [{d.doc_id}]{bears}", file=out)
+        if d.citation.subject:
+            print(f"   {one_line(d.citation.subject, 200)}", file=out)
+        for r in d.passages:
+            where = " › ".join(short_heading(h) for h in r.citation.heading_path) or "(mở đầu)"
+            print(f"   – {where}: {one_line(marked(r.text, r.highlights), 300)}", file=out)
+        if d.more:
+            print(f"   … và {d.more} đoạn khác", file=out)
+
+
+def _dated(citation) -> str:
+    c = asdict(citation) if is_dataclass(citation) else citation
+    if c.get("issued_date"):
+        return f" ngày {format_date(c['issued_date'])}"
+    return f" (họp ngày {format_date(c['event_date'])})" if c.get("event_date") else ""
 
 
 def print_tasks(page, out: TextIO) -> None:

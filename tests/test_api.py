@@ -412,10 +412,23 @@ def test_openapi_describes_every_answer(client):
     from search_api.params import FILTER_FIELDS
 
     names = [p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]]
-    assert sorted(names) == sorted(["q", "k", "page", "mode", *FILTER_FIELDS])
+    assert sorted(names) == sorted(["q", "k", "page", "mode", "group", *FILTER_FIELDS])
     kind = next(p for p in spec["paths"]["/api/search"]["get"]["parameters"] if p["name"] == "kind")
     assert "shortcoming" in str(kind["schema"])
     # what each answer says, checked against a real answer
     body = client.get("/api/search", params={"q": "bão số 3"}).json()
     assert set(schemas["SearchPage"]["properties"]) == set(body)
     assert set(schemas["SearchHit"]["properties"]) == set(body["results"][0])
+
+
+def test_search_by_document(client):
+    r = client.get("/api/search", params={"q": "giải phóng mặt bằng", "group": "document", "k": 4})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["group"] == "document" and body["results"] == [] and len(body["documents"]) == 4
+    ids = [d["doc_id"] for d in body["documents"]]
+    assert len(set(ids)) == 4 and body["total"] >= 4
+    assert all(d["passages"] and all(p["doc_id"] == d["doc_id"] for p in d["passages"]) for d in body["documents"])
+    page2 = client.get("/api/search", params={"q": "giải phóng mặt bằng", "group": "document", "k": 4, "page": 2}).json()
+    assert not set(ids) & {d["doc_id"] for d in page2["documents"]}
+    assert client.get("/api/search", params={"q": "bão", "group": "folder"}).status_code == 422

@@ -115,3 +115,22 @@ def test_an_index_from_before_numbers_is_migrated(tmp_path):
     assert [d for _, d in new.documents_by_number(parse_number_query("812/UBND-NN"))] == \
         ["2024-09-cv-812-khac-phuc-hau-qua-bao-so-3.md"]
     new.close()
+
+
+def test_results_by_document(searcher):
+    from search_api.grouping import search_documents
+
+    found = search_documents(searcher, "giải phóng mặt bằng chậm", k=5)
+    ids = [d.doc_id for d in found.documents]
+    assert len(ids) == len(set(ids)) == 5 and found.total >= 5
+    flat = searcher.search("giải phóng mặt bằng chậm", k=200, highlights=False).results
+    order = list(dict.fromkeys(r.doc_id for r in flat))
+    assert ids == order[:5]  # documents in the order of their best passage
+    for d in found.documents:
+        mine = [r.chunk_id for r in flat if r.doc_id == d.doc_id]
+        assert [p.chunk_id for p in d.passages] == mine[:3] and d.more == len(mine) - len(d.passages)
+        assert all(p.highlights for p in d.passages[:1])
+    page2 = search_documents(searcher, "giải phóng mặt bằng chậm", k=5, offset=5)
+    assert not set(ids) & {d.doc_id for d in page2.documents}
+    top = search_documents(searcher, "163/TB-UBND", k=3).documents[0]
+    assert (top.doc_id, top.match) == ("000_032d8215efb2c131.txt", "number")

@@ -64,12 +64,23 @@ class FacetValue(BaseModel):
     count: int
 
 
+class DocumentHit(BaseModel):
+    doc_id: str
+    score: float = Field(description="its best passage's")
+    citation: Citation = Field(description="its best passage's")
+    passages: list[SearchHit] = Field(description="its best passages, best first")
+    more: int = Field(description="its other passages among the results, not shown")
+    match: str | None = None
+
+
 class SearchPage(BaseModel):
     query: str = Field(description="the query as searched (NFC, white space collapsed)")
     page: int
     k: int
-    total: int = Field(description="candidates that passed the filters")
-    results: list[SearchHit]
+    group: str = Field("passage", description="passage: results are passages; document: documents with their passages")
+    total: int = Field(description="passages (group=passage) or documents (group=document) that passed the filters")
+    results: list[SearchHit] = Field(description="the passages of this page (group=passage); empty for group=document")
+    documents: list[DocumentHit] | None = Field(None, description="the documents of this page (group=document)")
     facets: dict[str, list[FacetValue]] = Field(description="issuer, doc_type, year, kind")
     timings_ms: dict[str, float]
     dense_query: str | None = Field(None, description="what the dense side embedded, when it differs (diacritics restored)")

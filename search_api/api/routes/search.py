@@ -11,10 +11,12 @@ from indexer.store import Filters
 from search_api.api.deps import CurrentSearcher
 from search_api.api.errors import responses
 from search_api.api.schemas import SearchPage
+from search_api.grouping import search_documents
 from search_api.params import FILTERS, MODES, build_filters, limits_of, page_offset
 from search_api.settings import Settings
 
 Mode = Literal[MODES]  # type: ignore[valid-type]
+Group = Literal["passage", "document"]
 
 
 def _filters_dependency() -> Callable[..., Filters]:
@@ -47,18 +49,26 @@ def router(settings: Settings) -> APIRouter:
         k: Annotated[int, Query(ge=1, le=limits.max_page_size, description="số kết quả mỗi trang")] = 10,
         page: Annotated[int, Query(ge=1, le=limits.max_results)] = 1,
         mode: Annotated[Mode, Query()] = "hybrid",
+        group: Annotated[Group, Query(description="passage: one entry per passage; document: per document")] = "passage",
     ) -> dict:
         offset = page_offset(page, k, limits)
-        response = searcher.search(q, k=k, filters=filters, mode=mode, offset=offset, facets=True)
+        if group == "document":
+            found = search_documents(searcher, q, k=k, filters=filters, mode=mode, offset=offset, facets=True)
+            results, documents = [], [d.to_json() for d in found.documents]
+        else:
+            found = searcher.search(q, k=k, filters=filters, mode=mode, offset=offset, facets=True)
+            results, documents = [r.to_json() for r in found.results], None
         return {
-            "query": response.query,
+            "query": found.query,
             "page": page,
             "k": k,
-            "total": response.total,
-            "results": [r.to_json() for r in response.results],
-            "facets": response.facets,
-            "timings_ms": response.timings_ms,
-            "dense_query": response.dense_query,
+            "group": group,
+            "total": found.total,
+            "results": results,
+            "documents": documents,
+            "facets": found.facets,
+            "timings_ms": found.timings_ms,
+            "dense_query": found.dense_query,
         }
 
     return api
