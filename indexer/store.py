@@ -16,12 +16,12 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Collection, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from corpus.models import Chunk, ParsedDocument
-from corpus.numbers import NumberQuery, parse_number
+from corpus.numbers import NumberQuery, number_key, parse_number
 from corpus.tasks import Task
 from corpus.units import assignee_key
 from corpus.vietnamese import fold
@@ -101,6 +101,20 @@ CREATE TABLE IF NOT EXISTS doc_numbers (
 );
 CREATE INDEX IF NOT EXISTS doc_numbers_key ON doc_numbers(key);
 CREATE INDEX IF NOT EXISTS doc_numbers_seq ON doc_numbers(seq);
+-- References to other documents, as written (corpus.relations); resolved when read,
+-- by number, so a link appears as soon as its target is indexed.
+CREATE TABLE IF NOT EXISTS doc_refs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    document INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    relation TEXT NOT NULL,       -- amends, replaces, repeals, guides, corrects, consolidates, implements, basis, cites
+    number TEXT,                  -- as written, tidied: "18/2010/TT-BCT"
+    key TEXT,                     -- its comparison form (doc_numbers.key)
+    doc_type TEXT, date TEXT, issuer TEXT,
+    text TEXT NOT NULL,           -- the reference as written
+    char_start INTEGER, char_end INTEGER
+);
+CREATE INDEX IF NOT EXISTS doc_refs_key ON doc_refs(key);
+CREATE INDEX IF NOT EXISTS doc_refs_document ON doc_refs(document);
 """
 
 @dataclass
@@ -146,6 +160,7 @@ class Filters:
     date_from: str | None = None
     date_to: str | None = None
     kind: str | None = None  # passage kind: result, shortcoming, cause, task, proposal, other
+    status: str | None = None  # "current": leave out documents a later indexed one replaced or repealed
 
     def is_empty(self) -> bool:
         return all(v in (None, "") for v in asdict(self).values())
@@ -179,8 +194,11 @@ class ChunkStore:
         # An index written before passage kinds existed answers with kind NULL;
         # one written before document numbers were kept finds no document by number.
         self._kind = "c.kind" if self._has_column("chunks", "kind") else "NULL"
-        self._numbers = self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'doc_numbers'").fetchone() is not None
+        self._numbers = self._has_table("doc_numbers")
+        self._refs = self._has_table("doc_refs")
+
+    def _has_table(self, table: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is not None
 
     def _has_column(self, table: str, column: str) -> bool:
         return any(row[1] == column for row in self.db.execute(f"PRAGMA table_info({table})"))
@@ -274,6 +292,7 @@ class ChunkStore:
         source: str,
         kinds: Sequence[str] | None = None,
         tasks: Sequence[Task] = (),
+        references: Sequence[Any] = (),
     ) -> list[int]:
         """Insert a document (replacing one with the same doc_id) with its passages,
         their kinds and the tasks it assigns; returns the passages' chunk ids."""
@@ -300,6 +319,12 @@ class ChunkStore:
         )
         doc_row = cur.lastrowid
         self._add_number(doc_row, m.number, m.issued_date)
+        self.db.executemany(
+            """INSERT INTO doc_refs (document, relation, number, key, doc_type, date, issuer, text, char_start, char_end)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(doc_row, r.relation, r.number, number_key(r.number) if r.number else None, r.doc_type, r.date, r.issuer,
+              r.text, *(r.char_span or (None, None))) for r in references],
+        )
         ids: list[int] = []
         vecs = np.ascontiguousarray(vectors, dtype=np.float32)
         for c, h, v, kind in zip(chunks, embed_hashes, vecs, kinds):
@@ -448,8 +473,23 @@ class ChunkStore:
     def filter_chunk_ids(self, filters: Filters) -> set[int]:
         """Ids of the passages whose document passes the filters."""
         where, args = _where(filters)
-        rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document WHERE {where}", args)
+        rows = self.db.execute(f"SELECT c.id, d.doc_id FROM chunks c JOIN documents d ON d.id = c.document WHERE {where}", args)
+        if filters.status == "current":
+            gone = self.superseded()
+            return {cid for cid, doc_id in rows if doc_id not in gone}
         return {r[0] for r in rows}
+
+    def superseded(self) -> frozenset[str]:
+        """Documents that a later indexed document replaces or repeals (kept for a
+        read-only store: a snapshot does not change)."""
+        cached = getattr(self, "_superseded", None)
+        if cached is not None:
+            return cached
+        refs = self.references(relations=("replaces", "repeals"))
+        found = frozenset(r["target"] for r in refs if r["target"])
+        if self.readonly:
+            self._superseded = found
+        return found
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
@@ -491,6 +531,76 @@ class ChunkStore:
             [*args, limit],
         )
         return [(cid, doc_id) for cid, doc_id in rows if cid is not None]
+
+    # -- relations between documents --------------------------------------
+
+    _REF_SELECT = """SELECT r.id, s.doc_id, s.issued_date, s.number, r.relation, r.number, r.key, r.doc_type, r.date, r.issuer, r.text,
+        r.char_start, r.char_end FROM doc_refs r JOIN documents s ON s.id = r.document"""
+
+    def references(
+        self, source: str | None = None, keys: Collection[str] | None = None, relations: Collection[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """References written in ``source`` (every document's when None), or those whose
+        number is one of ``keys``, or of one of ``relations``; each with its target
+        resolved (``target``: a doc_id or None)."""
+        if not self._refs:
+            return []
+        if relations is not None:
+            rows = list(select_in(self.db, self._REF_SELECT + " WHERE r.relation IN ({}) ORDER BY r.id", relations))
+        elif source is not None:
+            rows = self.db.execute(self._REF_SELECT + " WHERE s.doc_id = ? ORDER BY r.id", (source,)).fetchall()
+        elif keys is not None:
+            rows = list(select_in(self.db, self._REF_SELECT + " WHERE r.key IN ({}) ORDER BY r.id", keys))
+        else:
+            rows = self.db.execute(self._REF_SELECT + " ORDER BY r.id").fetchall()
+        return self._resolve(rows)
+
+    def references_to(self, doc_ids: Collection[str]) -> list[dict[str, Any]]:
+        """References, in other documents, that resolve to one of ``doc_ids``."""
+        if not self._numbers or not doc_ids:
+            return []
+        sql = "SELECT n.key FROM doc_numbers n JOIN documents d ON d.id = n.document WHERE d.doc_id IN ({})"
+        keys = {row[0] for row in select_in(self.db, sql, doc_ids)}
+        wanted = set(doc_ids)
+        return [r for r in self.references(keys=keys) if r["target"] in wanted] if keys else []
+
+    def passage_at(self, doc_id: str, offset: int | None) -> int | None:
+        """The passage of ``doc_id`` that holds character ``offset`` (its first passage when None)."""
+        sql = "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document WHERE d.doc_id = ?"
+        if offset is not None:
+            row = self.db.execute(sql + " AND c.char_start <= ? AND c.char_end > ? ORDER BY c.idx LIMIT 1",
+                                  (doc_id, offset, offset)).fetchone()
+            if row:
+                return row[0]
+        row = self.db.execute(sql + " ORDER BY c.idx LIMIT 1", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def _resolve(self, rows: list[tuple]) -> list[dict[str, Any]]:
+        """A reference points at the indexed document that bears its number, issued no later
+        than the citing one: the one of the date it gives, else the only one, else the latest.
+        A number written with a date that no bearer has stays unresolved."""
+        keys = {row[6] for row in rows if row[6]}
+        bearers: dict[str, list[tuple[str, str | None]]] = {}
+        if keys and self._numbers:
+            sql = ("SELECT n.key, d.doc_id, d.issued_date FROM doc_numbers n JOIN documents d ON d.id = n.document "
+                   "WHERE n.key IN ({}) ORDER BY d.issued_date DESC")
+            for key, doc_id, issued in select_in(self.db, sql, keys):
+                bearers.setdefault(key, []).append((doc_id, issued))
+        out = []
+        for (rid, source, source_date, source_number, relation, number, key, doc_type, date, issuer, text, start, end) in rows:
+            # A document cites what was issued before it (numbers restart every year).
+            found = [b for b in bearers.get(key, []) if b[0] != source and not (b[1] and source_date and b[1] > source_date)]
+            if date:
+                found = [b for b in found if b[1] == date]
+            elif len(found) > 1:
+                found = [b for b in found if b[1]][:1]  # the latest issued
+            out.append({
+                "id": rid, "source": source, "source_number": source_number, "source_date": source_date,
+                "target": found[0][0] if found else None, "relation": relation,
+                "number": number, "doc_type": doc_type, "date": date, "issuer": issuer, "text": text,
+                "char_span": [start, end] if start is not None else None,
+            })
+        return out
 
     def counts(self) -> dict[str, int]:
         docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]

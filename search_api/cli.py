@@ -224,12 +224,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
     return 0
 
 
-def _open(settings: Settings, err: TextIO):
+def _open(settings: Settings, err: TextIO, with_model: bool = True):
     from indexer.snapshot import NoIndexError
     from search_api.services import open_searcher
 
     try:
-        return open_searcher(settings)
+        return open_searcher(settings, with_model=with_model)
     except NoIndexError as exc:
         print(f"Lỗi: {exc}", file=err)
         return None
@@ -273,6 +273,31 @@ def cmd_shortcomings(args: argparse.Namespace, settings: Settings, out: TextIO, 
                              ensure_ascii=False) + "\n")
         return 0
     render.print_shortcomings(groups, out)
+    return 0
+
+
+def cmd_relations(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from search_api.relations import document_relations, link_json
+
+    searcher = _open(settings, err, with_model=False)
+    if searcher is None:
+        return 2
+    store = searcher.store
+    if args.doc_id is None:
+        if not args.json:
+            print("Lỗi: không có mã văn bản thì dùng --json để in mọi liên kết, mỗi dòng một liên kết", file=err)
+            return 2
+        for ref in store.references():
+            out.write(json.dumps(link_json(ref), ensure_ascii=False) + "\n")
+        return 0
+    if store.document(args.doc_id) is None:
+        print(f"Lỗi: không có văn bản {args.doc_id} trong chỉ mục", file=err)
+        return 2
+    found = document_relations(store, args.doc_id)
+    if args.json:
+        out.write(json.dumps(found, ensure_ascii=False) + "\n")
+    else:
+        render.print_relations(found, out)
     return 0
 
 
@@ -321,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="thư mục chỉ mục")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_shortcomings)
+
+    p = sub.add_parser("relations", help="văn bản này dẫn chiếu, sửa đổi, thay thế… văn bản nào, và ngược lại")
+    p.add_argument("doc_id", nargs="?", help="mã văn bản; bỏ trống (với --json): mọi liên kết trong chỉ mục")
+    p.add_argument("--data-dir", help="thư mục chỉ mục")
+    p.add_argument("--json", action="store_true", help="in JSON (không có mã văn bản: mỗi dòng một liên kết)")
+    p.set_defaults(func=cmd_relations)
 
     p = sub.add_parser("serve", help="chạy máy chủ API và trang tìm kiếm")
     p.add_argument("--host", default="127.0.0.1")

@@ -22,6 +22,7 @@ class DocumentHit:
     passages: list[SearchResult]  # its best passages, best first
     more: int = 0  # its other passages among the results, not shown
     match: str | None = None  # "number": the document bears the number asked for
+    status: list[dict] = field(default_factory=list)  # what later indexed documents did to it
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -44,7 +45,7 @@ def group_by_document(results: list[SearchResult], per_document: int = PER_DOCUM
     for r in results:
         hit = hits.get(r.doc_id)
         if hit is None:
-            hits[r.doc_id] = DocumentHit(r.doc_id, r.score, r.citation, [r], match=r.match)
+            hits[r.doc_id] = DocumentHit(r.doc_id, r.score, r.citation, [r], match=r.match, status=r.status)
         elif len(hit.passages) < per_document:
             hit.passages.append(r)
         else:

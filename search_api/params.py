@@ -44,6 +44,7 @@ FILTERS = (
     FilterField("date_to", f"ban hành đến ngày ({DATE_FORMS})", 40),
     FilterField("year", "năm ban hành", 4),
     FilterField("kind", "loại đoạn", 20, KINDS),
+    FilterField("status", "current: bỏ các văn bản đã bị văn bản sau thay thế hoặc bãi bỏ", 10, ("current",)),
 )
 FILTER_FIELDS = tuple(f.name for f in FILTERS)
 
@@ -80,18 +81,22 @@ def parse_year(value: str) -> tuple[str, str]:
     return f"{text}-01-01", f"{text}-12-31"
 
 
-def parse_kind(value: str) -> str:
-    if value not in KINDS:
-        raise ParamError("invalid_parameter", f"Loại đoạn không hợp lệ ở kind: {value!r} (một trong {', '.join(KINDS)})", "kind")
-    return value
-
-
 def parse_mode(value: str) -> str:
     if value not in MODES:
         raise ParamError(
             "invalid_parameter", f"Chế độ tìm kiếm không hợp lệ ở mode: {value!r} (một trong {', '.join(MODES)})", "mode"
         )
     return value
+
+
+def _choice(given: Mapping[str, str], name: str) -> str | None:
+    if name not in given:
+        return None
+    field = next(f for f in FILTERS if f.name == name)
+    if given[name] not in (field.choices or ()):
+        raise ParamError("invalid_parameter", f"Giá trị không hợp lệ ở {name}: {given[name]!r} "
+                         f"(một trong {', '.join(field.choices or ())})", name)
+    return given[name]
 
 
 def build_filters(values: Mapping[str, str | None]) -> Filters:
@@ -110,7 +115,8 @@ def build_filters(values: Mapping[str, str | None]) -> Filters:
         doc_type=given.get("doc_type"),
         type_code=given.get("type_code"),
         number=given.get("number"),
-        kind=parse_kind(given["kind"]) if "kind" in given else None,
+        kind=_choice(given, "kind"),
+        status=_choice(given, "status"),
     )
     starts, ends = [], []
     if "year" in given:

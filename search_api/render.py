@@ -241,3 +241,33 @@ def print_eval(folder_name: str, report: dict, out: TextIO) -> None:
         metrics = " ".join(f"{row['metrics'].get(m, 0):>9.4f}" for m in report["metric_names"])
         lat = row["latency_ms"]
         print(f"{mode:8} {metrics}   {lat.get('p50', 0):>6}   {lat.get('p95', 0):>6}   {lat.get('p99', 0):>6}", file=out)
+
+
+RELATION_LABELS = {
+    "amends": "sửa đổi, bổ sung", "replaces": "thay thế", "repeals": "bãi bỏ", "guides": "hướng dẫn",
+    "corrects": "đính chính", "consolidates": "hợp nhất", "implements": "thực hiện", "basis": "căn cứ",
+    "cites": "dẫn chiếu",
+}
+STATUS_LABELS = {"amended_by": "được sửa đổi, bổ sung bởi", "replaced_by": "bị thay thế bởi",
+                 "repealed_by": "bị bãi bỏ bởi", "corrected_by": "được đính chính bởi"}
+
+
+def status_line(status: dict) -> str:
+    """"bị thay thế bởi 45/2024/TT-BTC ngày 1/7/2024"."""
+    date = f" ngày {format_date(status['issued_date'])}" if status.get("issued_date") else ""
+    return f"{STATUS_LABELS.get(status['status'], status['status'])} {status.get('number') or status['doc_id']}{date}"
+
+
+def print_relations(found: dict, out: TextIO) -> None:
+    """``vanban relations DOC_ID``: the document's status, then its links both ways."""
+    print(f"== {found['doc_id']}", file=out)
+    for st in found["status"]:
+        print(f"   Hiệu lực: {status_line(st)} [{st['doc_id']}]", file=out)
+    print(f"\n   Văn bản này dẫn chiếu ({len(found['outgoing'])}):", file=out)
+    for link in found["outgoing"]:
+        target = f" → [{link['target']}]" if link["target"] else " (chưa có trong chỉ mục)"
+        print(f"   - {RELATION_LABELS.get(link['relation'], link['relation'])}: {one_line(link['text'], 160)}{target}", file=out)
+    print(f"\n   Văn bản dẫn chiếu đến văn bản này ({len(found['incoming'])}):", file=out)
+    for link in found["incoming"]:
+        print(f"   - [{link['source']}] {RELATION_LABELS.get(link['relation'], link['relation'])}: "
+              f"{one_line(link['text'], 160)}", file=out)

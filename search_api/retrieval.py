@@ -27,6 +27,7 @@ from indexer.vectors import VectorIndex
 from indexer.vocabulary import Vocabulary
 from search_api.highlight import highlight_spans
 from search_api.params import Limits, ParamError, check_k, check_query, limits_of, parse_mode
+from search_api.relations import statuses
 from search_api.settings import Settings
 
 
@@ -34,8 +35,9 @@ class QueryEncoder(Protocol):
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray: ...
 
 
-# The score of a document found by its number: above every fused score.
+# The score of a document found by its number, and of a passage that cites it: above every fused score.
 KNOWN_ITEM_SCORE = 1.0
+CITING_SCORE = 0.5
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,11 @@ class SearchResult:
     highlights: list[list[int]]
     kind: str | None = None  # result, shortcoming, cause, task, proposal, other
     ranks: dict[str, int | None] = field(default_factory=dict)
-    # Why it is here beyond its text: "number" (the document bears the number asked for).
+    # Why it is here beyond its text: "number" (the document bears the number asked for),
+    # "cites:<relation>" (it cites that document: "cites:amends", "cites:basis", …).
     match: str | None = None
+    # What later indexed documents did to this one: [{"status": "replaced_by", "doc_id", "number", "issued_date"}].
+    status: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -206,6 +211,9 @@ class Searcher:
         ranks = ({c: r + 1 for r, (c, _) in enumerate(lexical)}, {c: r + 1 for r, (c, _) in enumerate(dense)})
         records = self.store.get_chunks([cid for cid, _ in fused[: (k + offset) * 3]])
         results = self._assemble(fused, records, text if highlights else None, k + offset, ranks, matches)[offset:]
+        changed = statuses(self.store, {r.doc_id for r in results})
+        for r in results:
+            r.status = changed.get(r.doc_id, [])
         timings["fuse"] = _ms(t)
         timings["total"] = _ms(t0)
         return SearchResponse(
@@ -220,14 +228,22 @@ class Searcher:
 
     def _known_items(self, text: str, allowed: set[int] | None) -> list[tuple[int, float, str]]:
         """When the query is a document number ("163/TB-UBND", "thông tư 12 năm 2016"),
-        the documents that bear it, newest first, ahead of every passage that only
-        mentions it: (first passage id, score, "number"). Their score, 1.0, is above
-        any fused score (reciprocal ranks stay below 0.06)."""
+        the documents that bear it, newest first, then the passages of other documents
+        that cite them, ahead of every passage that only mentions the number:
+        (passage id, score, "number" or "cites:<relation>"). Bearers score 1.0 and
+        citing passages 0.5, above any fused score (reciprocal ranks stay below 0.06)."""
         number = parse_number_query(text)
         if number is None:
             return []
-        found = self.store.documents_by_number(number)
-        return [(cid, KNOWN_ITEM_SCORE, "number") for cid, _ in found if allowed is None or cid in allowed]
+        bearers = self.store.documents_by_number(number)
+        found = [(cid, KNOWN_ITEM_SCORE, "number") for cid, _ in bearers]
+        taken = {cid for cid, _ in bearers}
+        for ref in self.store.references_to([doc_id for _, doc_id in bearers]):
+            cid = self.store.passage_at(ref["source"], ref["char_span"][0] if ref["char_span"] else None)
+            if cid is not None and cid not in taken:
+                taken.add(cid)
+                found.append((cid, CITING_SCORE, f"cites:{ref['relation']}"))
+        return [hit for hit in found if allowed is None or hit[0] in allowed]
 
     def _embed(self, text: str) -> np.ndarray:
         """The query's vector; the same query comes back often (paging, filters,

@@ -67,7 +67,7 @@ def test_cli_filter_options_follow_the_same_rules():
 
 
 def test_one_list_of_kinds_and_filters():
-    assert set(FILTER_FIELDS) == {"issuer", "doc_type", "type_code", "number", "date_from", "date_to", "year", "kind"}
+    assert set(FILTER_FIELDS) == {"issuer", "doc_type", "type_code", "number", "date_from", "date_to", "year", "kind", "status"}
     for kind in KINDS:
         assert build_filters({"kind": kind}).kind == kind
 

@@ -47,6 +47,13 @@ class Citation(Open):
     title: str | None = None
 
 
+class DocumentStatus(BaseModel):
+    status: str = Field(description="amended_by, replaced_by, repealed_by, corrected_by")
+    doc_id: str
+    number: str | None
+    issued_date: str | None
+
+
 class SearchHit(BaseModel):
     doc_id: str
     chunk_id: int
@@ -56,7 +63,9 @@ class SearchHit(BaseModel):
     highlights: list[list[int]] = Field(description="[start, end) offsets into text")
     kind: str | None = Field(None, description="result, shortcoming, cause, task, proposal, other")
     ranks: dict[str, int | None] = Field(default_factory=dict, description="rank on each side before fusion")
-    match: str | None = Field(None, description='"number": the document bears the number the query asked for')
+    match: str | None = Field(None, description='"number": the document bears the number the query asked for; '
+                                                 '"cites:<relation>": it cites that document')
+    status: list[DocumentStatus] = Field(default_factory=list, description="what later indexed documents did to it")
 
 
 class FacetValue(BaseModel):
@@ -71,6 +80,7 @@ class DocumentHit(BaseModel):
     passages: list[SearchHit] = Field(description="its best passages, best first")
     more: int = Field(description="its other passages among the results, not shown")
     match: str | None = None
+    status: list[DocumentStatus] = Field(default_factory=list)
 
 
 class SearchPage(BaseModel):
@@ -100,6 +110,25 @@ class DocumentView(Open):
     warnings: list[str]
     body_span: list[int]
     file_url: str
+
+
+class Link(BaseModel):
+    source: str
+    target: str | None = Field(description="the indexed document it points at; null when none bears that number")
+    number: str | None
+    relation: str = Field(description="amends, replaces, repeals, guides, corrects, consolidates, implements, basis, cites")
+    doc_type: str | None
+    date: str | None
+    issuer: str | None
+    text: str = Field(description="the reference as written")
+    char_span: list[int] | None = Field(description="where it is written in the source document's text")
+
+
+class Relations(BaseModel):
+    doc_id: str
+    outgoing: list[Link]
+    incoming: list[Link]
+    status: list[DocumentStatus]
 
 
 class Problem(BaseModel):

@@ -11,7 +11,8 @@ from fastapi.responses import FileResponse
 
 from search_api.api.deps import CurrentSearcher
 from search_api.api.errors import ApiError, responses
-from search_api.api.schemas import DocumentView
+from search_api.api.schemas import DocumentView, Relations
+from search_api.relations import document_relations
 from search_api.settings import Settings
 
 
@@ -42,6 +43,12 @@ def router(settings: Settings) -> APIRouter:
         if path.suffix.lower() in (".txt", ".md"):
             media = "text/plain; charset=utf-8"
         return FileResponse(path, media_type=media, filename=path.name, content_disposition_type="inline")
+
+    @api.get("/api/documents/{doc_id:path}/relations", response_model=Relations, responses=responses(404, 503))
+    def relations(doc_id: str, searcher: CurrentSearcher) -> dict:
+        if searcher.store.document(doc_id) is None:
+            raise ApiError(404, "unknown_document", f"Không có văn bản {doc_id}")
+        return document_relations(searcher.store, doc_id)
 
     @api.get("/api/documents/{doc_id:path}", response_model=DocumentView, responses=responses(404, 503))
     def document(doc_id: str, searcher: CurrentSearcher) -> dict:
