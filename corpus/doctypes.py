@@ -1,5 +1,5 @@
 """Document types and their codes (Decree 30/2020/NĐ-CP, Appendix III), plus the
-legal document types seen in the codification corpus.
+legal document types seen in the codification corpus and the Official Gazette.
 
 The codes are how a number like "163/TB-UBND" says what a document is.
 """
@@ -41,10 +41,20 @@ TYPE_CODES: dict[str, str | None] = {
     "Thông tư": "TT",
     "Thông tư liên tịch": "TTLT",
     "Pháp lệnh": "PL",
+    "Nghị quyết liên tịch": "NQLT",  # "01/2014/NQLT-CP-UBTƯMTTQVN"
+    "Lệnh": "L",  # of the President: "94/2025/L-CTN"
+    "Văn bản hợp nhất": "VBHN",  # a consolidated text: "29/VBHN-BXD"
+    "Đính chính": "ĐC",  # a correction: "2900/ĐC-BTNMT"
+    "Sao lục": "SL",  # a copy (Decree 30, Appendix I): "05/SL-UBND"
     "Luật": None,
     "Bộ luật": None,
     "Công văn": None,
 }
+
+# Codes that tell what form a document takes whatever its content: a consolidated text
+# and a copy print the type line of the text they consolidate or copy ("THÔNG TƯ"),
+# so their code, not that line, says what the document is.
+FORM_CODES = frozenset({"VBHN", "SL"})
 
 CODE_TO_TYPE: dict[str, str] = {code: name for name, code in TYPE_CODES.items() if code}
 # Type codes are written in upper case in numbers; "QyĐ" and "CTr" are the exceptions
@@ -63,9 +73,10 @@ def canonical_code(code: str) -> str | None:
 
 
 # Upper-case type lines ("THÔNG BÁO", "QUYẾT ĐỊNH"), longest first so that
-# "THÔNG TƯ LIÊN TỊCH" wins over "THÔNG TƯ".
+# "THÔNG TƯ LIÊN TỊCH" wins over "THÔNG TƯ". A Công văn has no type line by
+# Decree 30, but when one is printed it says so as plainly as any other.
 TYPE_LINES: list[tuple[str, str]] = sorted(
-    ((name.upper(), name) for name in TYPE_CODES if name != "Công văn"),
+    ((name.upper(), name) for name in TYPE_CODES),
     key=lambda pair: -len(pair[0]),
 )
 

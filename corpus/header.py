@@ -4,8 +4,20 @@ Reads what Decree 30/2020/NĐ-CP puts at the top (issuing body, number, place
 and date, type, subject) and at the bottom (recipients, signature block).
 Real documents bend the form: the seeds lack the issuing-body lines, leave the
 number or date blank, or put the signer's name after "Nơi nhận". A field the
-document does not state stays None; the only inference made is the issuer,
-from how the document names itself ("UBND huyện Văn Quan tổ chức phiên họp").
+document does not state stays None; the only inferences made are the issuer,
+from how the document names itself ("UBND huyện Văn Quan tổ chức phiên họp"),
+and the type when there is no type line (see ``_doc_type``).
+
+``type_code`` is the code the number carries ("TB" in "163/TB-UBND"), None when
+there is no number or it carries no code ("207/2025/QH15"), even where the type
+is known from a type line.
+
+A copy (sao y, sao lục, trích sao; Decree 30, Appendix I) prints the copied
+document whole and adds the copying body's block after it: its name, "SAO Y BẢN
+CHÍNH" or "SAO LỤC", its own "Số: 05/SL-UBND", date, recipients and signature.
+The copy's metadata is the original's: that block is left out of the closing and
+the body. Only a document whose own header is the copy's ("Số: 01/2011/SL-LPQT"
+at the top, as the Gazette prints copied treaties) is a "Sao lục".
 """
 
 from __future__ import annotations
@@ -15,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from corpus.dates import WORDED_DATE, find_dates, iso_date
-from corpus.doctypes import TYPE_LINES, canonical_code, is_type_line, type_for_code
+from corpus.doctypes import FORM_CODES, TYPE_CODES, TYPE_LINES, canonical_code, is_type_line, type_for_code
 from corpus.lines import Line
 from corpus.models import DocumentMetadata
 from corpus.vietnamese import fold
@@ -28,19 +40,33 @@ NATIONAL_MOTTO = [
     "DOC LAP – TU DO – HANH PHUC",
     "DANG CONG SAN VIET NAM",
 ]
-NUMBER_LINE = re.compile(r"^\s*S[ốo]\s*(?::|\s)\s*(?P<rest>.*)$", re.IGNORECASE)
-# "163/TB-UBND", "309 /BC-UBND", "18/2012/TTLT-BTC-BTTTT", party style "06-NQ/HU",
-# and a draft's "/TB-UBND" with the sequence number left blank.
+# "Số: 163/TB-UBND"; laws and resolutions of the National Assembly name their type
+# on that line: "Luật số: 59/2020/QH14", "Nghị quyết số: 207/2025/QH15".
+NUMBER_LINE = re.compile(
+    r"^\s*(?:(?P<type>Bộ luật|Luật|Nghị quyết|Pháp lệnh)\s+s[ốo]\s*:|S[ốo]\s*(?::|\s))\s*(?P<rest>.*)$", re.IGNORECASE
+)
+# "163/TB-UBND", "309 /BC-UBND", "18/2012/TTLT-BTC-BTTTT", "01/2012/NQLT/CP-BCHTWĐTN",
+# "08a/2010/TT-BTP", "66.11/2026/NQ-CP", party style "06-NQ/HU", and a draft's
+# "/TB-UBND" with the sequence number left blank.
 STATE_NUMBER = re.compile(
-    r"^(?P<seq>\d+)?\s*/\s*(?:(?P<year>\d{4})\s*/\s*)?(?P<sym>[A-ZĐa-zđ][\wĐđ&.]*(?:\s*-\s*[\wĐđ&.]+)*)"
+    r"^(?P<seq>\d+[A-Za-z]?(?:\.\d+)?)?\s*/\s*(?:(?P<year>\d{4})\s*/\s*)?"
+    r"(?P<sym>[A-ZĐa-zđ][\wĐđ&.]*(?:\s*-\s*[\wĐđ&.]+|/[\wĐđ&.]+)*)"
 )
 PARTY_NUMBER = re.compile(r"^(?P<seq>\d+)?\s*-\s*(?P<code>[A-ZĐa-zđ]+)\s*/\s*(?P<org>[\wĐđ.\-]+)")
 PLACE_DATE = re.compile(r"(?P<place>[^\d,;:()]{2,40}?),\s*(?=ngày\b)", re.IGNORECASE)
-AUTHORITY = re.compile(r"^(UY BAN NHAN DAN|UBND|HOI DONG NHAN DAN|CHU TICH|BO TRUONG|GIAM DOC|BAN THUONG VU)\b")
+AUTHORITY = re.compile(
+    r"^(UY BAN NHAN DAN|UBND|HOI DONG NHAN DAN|CHU TICH|BO TRUONG|GIAM DOC|BAN THUONG VU|QUOC HOI|CHINH PHU|THU TUONG)\b"
+)
+# "Ngày 17/7/2024, …", and a record's "Hôm nay, vào lúc 14 giờ 00 phút, ngày 15/3/2024".
 EVENT_OPENING = re.compile(
-    r"^(?:(?:Hôm nay|Vào|Sáng|Chiều|Tối|Trong)\s*,?\s*(?:các\s+)?)?ngày\s*(?=\d)", re.IGNORECASE
+    r"^(?:(?:Hôm nay|Vào|Sáng|Chiều|Tối|Trong)\s*,?\s*"
+    r"(?:(?:vào\s+)?(?:lúc|hồi)\s+\d{1,2}\s*(?:giờ|h|:)\s*(?:\d{1,2}\s*(?:phút)?)?\s*,?\s*)?"
+    r"(?:các\s+)?)?ngày\s*(?=\d)",
+    re.IGNORECASE,
 )
 SUBJECT_VV = re.compile(r"^\s*V/v\.?\s*:?\s*(?P<subject>.+)$", re.IGNORECASE)
+# The subject written out, under the number of a document that has no type line.
+SUBJECT_VE_VIEC = re.compile(r"^\s*Về việc\s+\S", re.IGNORECASE)
 SEPARATOR = re.compile(r"^[\s\-_–—=*.]+$")
 HTML_COMMENT = re.compile(r"^<!--.*-->$")
 SIGNATURE_NOISE = re.compile(
@@ -59,6 +85,9 @@ BODY_OPENERS = re.compile(
     r"^(Ngày\s+\d|Căn cứ|Thực hiện|Kính gửi|Sau khi|Vừa qua|Trong\s+(thời gian|những năm|tháng|năm|quý)|"
     r"Theo\s|Qua\s|Nhằm\s|Để\s|Tại\s|Hôm nay|Hiện nay|Được sự|Trên cơ sở)"
 )
+
+# The first heading of a body: "Điều 1.", "Chương I", "I. MỤC TIÊU", "1. Mục đích".
+BODY_HEADING = re.compile(r"^(?:(?:Điều|Chương|Phần|Mục)\s+[\dIVXLC]+\b|[IVX]+\.\s|\d+\.\s)")
 
 # Bodies named in running text, with the level of government that follows them.
 LEVELS = r"(tỉnh|huyện|thành phố|thị xã|quận|xã|phường|thị trấn)"
@@ -129,7 +158,7 @@ def parse_number(rest: str) -> tuple[str | None, str | None]:
     if not m:
         return None, None
     symbol = re.sub(r"\s*-\s*", "-", m.group("sym")).rstrip(".")
-    code = canonical_code(symbol.split("-")[0])
+    code = canonical_code(re.split(r"[-/]", symbol)[0])
     if not m.group("seq"):
         return None, code
     parts = [m.group("seq")] + ([m.group("year")] if m.group("year") else []) + [symbol]
@@ -143,6 +172,15 @@ def _number_length(rest: str) -> int:
         if m:
             return m.end()
     return 0
+
+
+def _number_line(text: str) -> re.Match[str] | None:
+    """A "Số: …" line: with its colon, or with a number after "Số" ("Số 45/TB-UBND");
+    not a sentence that starts with the word ("Số thư bình quân …")."""
+    m = NUMBER_LINE.match(text)
+    if m and (":" in text[: m.start("rest")] or _number_length(m.group("rest"))):
+        return m
+    return None
 
 
 def _issuer_code(number_rest: str | None) -> str | None:
@@ -192,6 +230,8 @@ ORG_HEADS = {
     "phong", "so", "ban", "cuc", "bo", "chi cuc", "trung tam", "van phong", "ban quan ly",
     "cong an", "truong", "benh vien", "doan", "hoi", "uy ban", "tong cuc",
 }
+# One Vietnamese syllable, folded: what an abbreviation ("ubnd", "pt") is not.
+SYLLABLE = re.compile(r"[bcdghklmnpqrstvx]*[aeiouy]+(?:c|ch|m|n|ng|nh|p|t)?")
 LEVEL_NAMES = {"tinh", "huyen", "xa", "quan", "phuong", "thi tran", "thi xa", "thanh pho"}
 
 
@@ -208,8 +248,8 @@ def _org_case(line: str) -> str:
             out.append(w)
             cap_next = True
             continue
-        if not any(v in f for v in "aeiouy"):
-            out.append(w)  # an abbreviation: PTNT, GD&ĐT
+        if not SYLLABLE.fullmatch(re.sub(r"\W", "", f)):
+            out.append(w)  # an abbreviation: PTNT, GD&ĐT, UBND
             cap_next = False
             continue
         lw = w.lower()
@@ -275,7 +315,7 @@ MAX_PREAMBLE_LINES = 3
 def _header_follows(lines: list[Line], start: int, within: int = 8) -> bool:
     """The national motto or a "Số:" line comes soon: what precedes them is a preamble."""
     for ln in lines[start:start + within]:
-        if NUMBER_LINE.match(ln.text) or _strip_motto(ln.text) != ln.text.strip(" -–"):
+        if _number_line(ln.text) or _strip_motto(ln.text) != ln.text.strip(" -–"):
             return True
     return False
 
@@ -293,6 +333,7 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
     body_start_idx = 0
     head_limit = min(len(lines), 25)
     subject_parts: list[Line] = []
+    number_type: str | None = None  # "Luật số: …"
     preamble = 0
     for i in range(head_limit):
         ln = lines[i]
@@ -302,9 +343,11 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
         if not cleaned or SEPARATOR.match(cleaned):
             body_start_idx = i + 1
             continue
-        m = NUMBER_LINE.match(cleaned)
+        m = _number_line(cleaned)
         if m and number_rest is None:
             number_rest = m.group("rest")
+            if m.group("type"):
+                number_type = _type_name(m.group("type"))
             cleaned = ""
             body_start_idx = i + 1
             # The place and date may share the line in a PDF's two-column header.
@@ -318,6 +361,11 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
         if vv and meta.subject is None:
             subject_parts = [ln]
             meta.subject = vv.group("subject").strip()
+            body_start_idx = i + 1
+            continue
+        if meta.subject is None and type_line_idx is None and (number_rest or meta.place) and SUBJECT_VE_VIEC.match(cleaned):
+            subject_parts = [ln]
+            meta.subject = cleaned.strip()
             body_start_idx = i + 1
             continue
         pd = PLACE_DATE.match(cleaned)
@@ -346,7 +394,7 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
                         if subject_parts:
                             break
                         continue
-                    if BODY_OPENERS.match(cand) or len(cand.split()) > 80 or NUMBER_LINE.match(cand):
+                    if BODY_OPENERS.match(cand) or len(cand.split()) > 80 or _number_line(cand):
                         break
                     subject_parts.append(lines[j])
                     j += 1
@@ -371,6 +419,10 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
             continue
         if type_line_idx is None and (number_rest or meta.place):
             # A Công văn has no type line: after "Số" and the date comes "V/v" or the body.
+            # Once the body has begun, an upper-case line in it ("SAO LỤC" over a copy's
+            # block, "QUYẾT ĐỊNH" over an attachment) is no type line of this document.
+            if BODY_OPENERS.match(cleaned) or BODY_HEADING.match(cleaned) or len(cleaned.split()) > 25:
+                break
             continue
         if not (org_lines or number_rest or meta.place) and preamble < MAX_PREAMBLE_LINES and _header_follows(lines, i + 1):
             # A line or two before the header (a note, a file's own title, "Bản sao").
@@ -381,10 +433,8 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
 
     if number_rest is not None:
         meta.number, meta.type_code = parse_number(number_rest)
-    if meta.doc_type is None and meta.type_code:
-        meta.doc_type = type_for_code(meta.type_code)
-    if meta.doc_type is None and number_rest and meta.subject and subject_parts and SUBJECT_VV.match(subject_parts[0].text):
-        meta.doc_type = "Công văn"
+    letter = bool(meta.subject and subject_parts and SUBJECT_VV.match(subject_parts[0].text))
+    meta.doc_type = _doc_type(meta.doc_type or number_type, meta.type_code, number_rest, letter)
     if meta.type_code is None and meta.doc_type and number_rest:
         code = canonical_code(number_rest.split("/")[-1].split("-")[0]) if "/" in number_rest else None
         meta.type_code = code
@@ -392,19 +442,20 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
         body_start_idx = 0  # no administrative header at all (e.g. a legal article)
 
     # ---- bottom: recipients and signature ----
-    closing = _parse_closing(lines, body_start_idx)
+    end_idx = _copy_block_start(lines, body_start_idx)
+    closing = _parse_closing(lines[:end_idx], body_start_idx)
     meta.recipients = closing.recipients
     meta.signer_title = " ".join(closing.titles) or None
     meta.signer_name = closing.name
     closing_idx = closing.start
     closing_span: tuple[int, int] | None = None
     plain: list[tuple[int, int]] = []
-    if closing.end < len(lines):
+    if closing.end < end_idx:
         # An attachment follows the closing block: it is body, and its own title
         # lines ("QUY CHẾ" / its subject / "(Ban hành kèm theo …)") are not headings.
         closing_span = (lines[closing.start].start, lines[closing.end - 1].end)
         plain = _attachment_title(lines, closing.end)
-        closing_idx = len(lines)
+        closing_idx = end_idx
 
     body_start = lines[body_start_idx].start if body_start_idx < len(lines) else len(text)
     body_end = lines[closing_idx].start if closing_idx < len(lines) else lines[-1].end
@@ -435,6 +486,77 @@ def parse_header(text: str, lines: list[Line]) -> HeaderResult:
             opening_idx += 1
     meta.event_date = _event_date(meta.subject, lines[opening_idx: opening_idx + 2])
     return HeaderResult(meta, body_start, body_end, closing_span, plain)
+
+
+def _type_name(text: str) -> str | None:
+    """ "luật" -> "Luật": a type's name as ``TYPE_CODES`` writes it."""
+    wanted = text.strip().lower()
+    return next((name for name in TYPE_CODES if name.lower() == wanted), None)
+
+
+def _doc_type(line_type: str | None, code: str | None, number_rest: str | None, letter: bool) -> str | None:
+    """The document's type from its type line (or "Luật số:"), the code in its number,
+    and whether it is a letter (no type line, a "V/v" subject); None when they cannot tell.
+
+    A type line wins over a code that disagrees with it: the line is the document
+    naming itself in words, while a number's code is a register's abbreviation, and
+    the Gazette shows documents numbered in another type's register (a correction
+    under a Công văn number, "12066/BTC-ĐT"). A form code is the exception (see
+    ``FORM_CODES``): a consolidated text "29/VBHN-BXD" prints "THÔNG TƯ", the type
+    of the text it consolidates, and is no new Thông tư."""
+    if code in FORM_CODES:
+        return type_for_code(code)
+    if line_type:
+        return line_type
+    if code:
+        return type_for_code(code)
+    m = STATE_NUMBER.match(number_rest.strip()) if number_rest else None
+    # A Công văn's number has neither type code nor year ("812/UBND-NN"); a number
+    # with a year and no code is a law's or a resolution's ("207/2025/QH15"), which
+    # the number alone cannot tell apart.
+    if letter and m and not m.group("year"):
+        return "Công văn"
+    return None
+
+
+# A copy's block after the copied document (Decree 30, Appendix I).
+COPY_MARKS = {"SAO Y BAN CHINH", "SAO Y", "SAO LUC", "TRICH SAO"}
+COPY_CODES = {"SY", "SL", "TS"}
+MAX_COPY_BLOCK_LINES = 30
+MAX_COPY_BODY_LINES = 3
+# Upper-case lines naming the copying body above its mark ("ỦY BAN NHÂN DÂN" /
+# "HUYỆN SÔNG MÂY"), folded; a signature title ("BỘ TRƯỞNG") is not one.
+COPY_BODY = re.compile(
+    r"^(UY BAN|UBND|HOI DONG|HDND|VAN PHONG|SO|PHONG|BO|BAN|CUC|TONG CUC|CHI CUC|TRUNG TAM|HUYEN|TINH|"
+    r"THANH PHO|THI XA|QUAN|XA|PHUONG|THI TRAN|DANG UY|CONG AN)\b"
+)
+SIGNER_TITLE = re.compile(r"\b(TRUONG|CHU TICH|GIAM DOC|THU TUONG)\b|^(PHO|TM|KT|TL|TUQ|Q)\b")
+
+
+def _is_copy_mark(text: str) -> bool:
+    if _fold_upper(text).strip(" .:*-") in COPY_MARKS:
+        return True
+    m = _number_line(text)
+    if not m:
+        return False
+    sm = STATE_NUMBER.match(m.group("rest").strip())
+    return bool(sm) and re.split(r"[-/]", sm.group("sym").strip())[0].upper() in COPY_CODES
+
+
+def _copy_block_start(lines: list[Line], first: int) -> int:
+    """Index of the first line of a copy's block at the end of the document, or len(lines)."""
+    n = len(lines)
+    for k in range(max(first + 1, n - MAX_COPY_BLOCK_LINES), n):
+        if not _is_copy_mark(lines[k].text):
+            continue
+        mark = k
+        while k - 1 > first and mark - k < MAX_COPY_BODY_LINES:
+            folded = _fold_upper(lines[k - 1].text).strip()
+            if not (_is_upper(lines[k - 1].text) and COPY_BODY.match(folded)) or SIGNER_TITLE.search(folded):
+                break
+            k -= 1
+        return k
+    return n
 
 
 def _attachment_title(lines: list[Line], first: int) -> list[tuple[int, int]]:
