@@ -25,8 +25,8 @@ from corpus.vietnamese import fold, nfc
 _LETTER = r"A-Za-zĐđ"
 # A state number: sequence / [year /] symbol, the symbol's first part usually the type code.
 _STATE = (
-    rf"(?P<seq>\d{{1,5}}[{_LETTER}]?)\s*/\s*(?:(?P<year>(?:19|20)\d\d)\s*/\s*)?"
-    rf"(?P<sym>[{_LETTER}][\w&.]*(?:\s?-\s?[\w&.]*[{_LETTER}\d])*)"
+    rf"(?P<seq>\d{{1,5}}(?:\.\d{{1,3}})?[{_LETTER}]?)\s*/\s*(?:(?P<year>(?:19|20)\d\d)\s*/\s*)?"
+    rf"(?P<sym>[{_LETTER}][\w&.]*(?:\s?-\s?[\w&.]*[{_LETTER}\d]|/[{_LETTER}][\w&.]*)*)"
 )
 # A Party number: sequence - type code / body ("218-TB/HU", "06-NQ/TU").
 _PARTY = rf"(?P<pseq>\d{{1,5}})\s*-\s*(?P<pcode>[{_LETTER}]{{1,6}})\s*/\s*(?P<porg>[{_LETTER}][\w.]*(?:-[\w.]*[{_LETTER}\d])*)"
@@ -101,10 +101,9 @@ def number_key(number: str) -> str:
 _TYPE_WORDS: dict[str, tuple[str, str | None]] = {}
 for _name, _code in TYPE_CODES.items():
     _TYPE_WORDS[fold(_name).lower()] = (_name, _code)
-    if _code:
+    if _code and len(_code) > 1:  # "L" (Lệnh) alone is too easily a typo
         _TYPE_WORDS.setdefault(fold(_code).lower(), (_name, _code))
-_TYPE_WORDS.update({"cv": ("Công văn", None), "vbhn": ("Văn bản hợp nhất", "VBHN"),
-                    "van ban hop nhat": ("Văn bản hợp nhất", "VBHN")})
+_TYPE_WORDS["cv"] = ("Công văn", None)
 _TYPE_ALT = "|".join(sorted((re.escape(w) for w in _TYPE_WORDS), key=len, reverse=True))
 
 # "thông tư (số) 12(/2016| năm 2016)", "TB 163", "số 163"

@@ -58,3 +58,5 @@ def test_numbers_in_running_text():
     assert found == [("30/2020/NĐ-CP", "30/2020/ND-CP", "NĐ"), ("163/TB-UBND", "163/TB-UBND", "TB"),
                      ("218-TB/HU", "218-TB/HU", "TB"), ("812/UBND-NN", "812/UBND-NN", None)]
     assert find_numbers("ngày 19/7/2024, 50/50, tỷ lệ 3/4") == []
+    odd = "Nghị quyết 66.11/2026/NQ-CP và Nghị quyết liên tịch 01/2012/NQLT/CP-BCHTWĐTN"
+    assert [n.key for _, _, n in find_numbers(odd)] == ["66.11/2026/NQ-CP", "1/2012/NQLT/CP-BCHTWDTN"]
