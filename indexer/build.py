@@ -32,7 +32,7 @@ from indexer.vectors import VectorIndex, VectorSettings
 from indexer.vocabulary import Vocabulary
 
 # Bump when parsing or chunking changes what passages a file gives.
-PIPELINE_VERSION = 5
+PIPELINE_VERSION = 6
 
 
 class PassageEncoder(Protocol):
