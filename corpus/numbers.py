@@ -108,7 +108,7 @@ _TYPE_ALT = "|".join(sorted((re.escape(w) for w in _TYPE_WORDS), key=len, revers
 
 # "thông tư (số) 12(/2016| năm 2016)", "TB 163", "số 163"
 _SPOKEN = re.compile(
-    rf"^(?:(?P<type>{_TYPE_ALT})\s+)?(?:so\s*:?\s*)?(?P<seq>\d{{1,5}}[a-z]?)"
+    rf"^(?:(?P<type>{_TYPE_ALT})\s+)?(?:so\s*:?\s*)?(?P<seq>\d{{1,5}}(?:\.\d{{1,3}})?[a-z]?)"
     rf"(?:\s*/\s*(?P<year>(?:19|20)\d\d)|\s+nam\s+(?P<year2>(?:19|20)\d\d))?$"
 )
 # "163 TB-UBND": a space where the slash goes
@@ -123,7 +123,7 @@ class NumberQuery:
     seq: str
     year: str | None = None
     type_code: str | None = None
-    doc_type: str | None = None  # for types without a code ("công văn 812")
+    doc_type: str | None = None  # the type named ("Nghị quyết"): matches numbers whose symbol has no type code
     key: str | None = None
 
     @property
@@ -151,4 +151,4 @@ def parse_number_query(query: str) -> NumberQuery | None:
         return None  # a bare "163" is a number in some passage, not a document's
     name, code = _TYPE_WORDS[m.group("type")] if m.group("type") else (None, None)
     return NumberQuery(seq=_tidy_seq(m.group("seq").upper()), year=m.group("year") or m.group("year2"),
-                       type_code=code, doc_type=None if code else name)
+                       type_code=code, doc_type=name)

@@ -518,12 +518,18 @@ class ChunkStore:
             if query.year:
                 where += " AND n.year = ?"
                 args.append(query.year)
+            # The type asked for: by the code in the number, or by the document's type when its
+            # number has no code ("65/2013/QH13" is a Nghị quyết, "1822/BNG-LPQT" a Thông báo).
+            types, values = [], []
             if query.type_code:
-                where += " AND n.code = ?"
-                args.append(fold(query.type_code).upper())
-            elif query.doc_type:
-                where += " AND d.doc_type = ? COLLATE NOCASE"
-                args.append(query.doc_type)
+                types.append("n.code = ?")
+                values.append(fold(query.type_code).upper())
+            if query.doc_type:
+                types.append("(n.code IS NULL AND d.doc_type = ?)")
+                values.append(query.doc_type)
+            if types:
+                where += f" AND ({' OR '.join(types)})"
+                args.extend(values)
         rows = self.db.execute(
             f"""SELECT (SELECT c.id FROM chunks c WHERE c.document = d.id ORDER BY c.idx LIMIT 1), d.doc_id
                 FROM doc_numbers n JOIN documents d ON d.id = n.document WHERE {where}

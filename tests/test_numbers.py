@@ -37,6 +37,8 @@ def test_number_queries(query, seq, year, code, key):
 def test_a_type_without_a_code_is_kept_by_name():
     q = parse_number_query("công văn 812")
     assert (q.seq, q.type_code, q.doc_type) == ("812", None, "Công văn")
+    q = parse_number_query("nghị quyết 66.20 năm 2026")
+    assert (q.seq, q.year, q.type_code, q.doc_type) == ("66.20", "2026", "NQ", "Nghị quyết")
 
 
 @pytest.mark.parametrize("query", ["bão số 3 gây thiệt hại", "163", "GPMB 2024", "thông báo kết luận", "", "12/2016 thông tư về"])
