@@ -24,7 +24,7 @@ from corpus.models import Chunk, ParsedDocument
 from corpus.numbers import NumberQuery, number_key, parse_number
 from corpus.tasks import Task
 from corpus.units import assignee_key
-from corpus.vietnamese import fold
+from corpus.vietnamese import fold, fold_key
 
 SCHEMA_VERSION = 3
 
@@ -115,6 +115,9 @@ CREATE TABLE IF NOT EXISTS doc_refs (
 );
 CREATE INDEX IF NOT EXISTS doc_refs_key ON doc_refs(key);
 CREATE INDEX IF NOT EXISTS doc_refs_document ON doc_refs(document);
+-- What a document is looked up by -- type, number, title, subject, issuer, signer -- folded
+-- (no diacritics, lower case); rowid = documents.id.
+CREATE VIRTUAL TABLE IF NOT EXISTS doc_lookup USING fts5(text, tokenize = 'unicode61');
 """
 
 @dataclass
@@ -182,10 +185,12 @@ class ChunkStore:
                 # Schema 1 -> 2: passage kinds (filled in when files are read again).
                 self._writer.execute("ALTER TABLE chunks ADD COLUMN kind TEXT")
             if self.get_meta("doc_numbers") is None:
-                # Schema 2 -> 3: numbers of the documents indexed before, from their metadata.
-                rows = self._writer.execute("SELECT id, number, issued_date FROM documents WHERE number IS NOT NULL")
-                for row_id, number, issued in rows.fetchall():
-                    self._add_number(row_id, number, issued)
+                # Schema 2 -> 3: numbers and look-up text of the documents indexed before, from their metadata.
+                rows = self._writer.execute("SELECT id, metadata, title FROM documents").fetchall()
+                for row_id, metadata, title in rows:
+                    meta = json.loads(metadata)
+                    self._add_number(row_id, meta.get("number"), meta.get("issued_date"))
+                    self._add_lookup(row_id, meta, title)
                 self.set_meta("doc_numbers", "1")
             self._writer.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             self._writer.commit()
@@ -281,6 +286,7 @@ class ChunkStore:
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE document = ?", (row[0],))]
         self.db.execute("DELETE FROM chunks WHERE document = ?", (row[0],))
         self.db.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+        self.db.execute("DELETE FROM doc_lookup WHERE rowid = ?", (row[0],))
         return ids
 
     def add_document(
@@ -319,6 +325,7 @@ class ChunkStore:
         )
         doc_row = cur.lastrowid
         self._add_number(doc_row, m.number, m.issued_date)
+        self._add_lookup(doc_row, asdict(m), raw.title)
         self.db.executemany(
             """INSERT INTO doc_refs (document, relation, number, key, doc_type, date, issuer, text, char_start, char_end)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -363,6 +370,12 @@ class ChunkStore:
         year = parsed.year or (issued_date[:4] if issued_date else None)
         code = fold(parsed.type_code).upper() if parsed.type_code else None
         self.db.execute("INSERT OR REPLACE INTO doc_numbers VALUES (?, ?, ?, ?, ?)", (doc_row, parsed.key, parsed.seq, year, code))
+
+    def _add_lookup(self, doc_row: int, meta: dict[str, Any], title: str | None) -> None:
+        parts = [meta.get("doc_type"), meta.get("number"), meta.get("subject"), title, meta.get("issuer"), meta.get("signer_name")]
+        text = fold_key(" ".join(p for p in parts if p))
+        if text.strip():
+            self.db.execute("INSERT OR REPLACE INTO doc_lookup (rowid, text) VALUES (?, ?)", (doc_row, text))
 
     def commit(self) -> None:
         self.db.commit()
@@ -607,6 +620,25 @@ class ChunkStore:
                 "char_span": [start, end] if start is not None else None,
             })
         return out
+
+    def document_summaries(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Type, number, date, issuer and subject of each of ``doc_ids``."""
+        sql = ("SELECT doc_id, number, doc_type, type_code, issuer, issued_date, event_date, subject, title "
+               "FROM documents WHERE doc_id IN ({})")
+        names = ("doc_id", "number", "doc_type", "type_code", "issuer", "issued_date", "event_date", "subject", "title")
+        return {row[0]: dict(zip(names, row)) for row in select_in(self.db, sql, doc_ids)}
+
+    def documents_by_words(self, text: str, limit: int = 10) -> list[tuple[str, float]]:
+        """(doc_id, score) of the documents whose type, number, title, subject, issuer or
+        signer hold the words of ``text`` (diacritics and case ignored), best first."""
+        words = re.findall(r"\w+", fold_key(text))[:32]
+        if not words or not self._has_table("doc_lookup"):
+            return []
+        match = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+        rows = self.db.execute(
+            "SELECT d.doc_id, bm25(doc_lookup) AS s FROM doc_lookup JOIN documents d ON d.id = doc_lookup.rowid "
+            "WHERE doc_lookup MATCH ? ORDER BY s LIMIT ?", (match, limit))
+        return [(doc_id, -score) for doc_id, score in rows]
 
     def counts(self) -> dict[str, int]:
         docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]

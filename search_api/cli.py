@@ -276,6 +276,23 @@ def cmd_shortcomings(args: argparse.Namespace, settings: Settings, out: TextIO, 
     return 0
 
 
+def cmd_lookup(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from search_api.lookup import lookup_documents
+
+    searcher = _open(settings, err, with_model=False)
+    if searcher is None:
+        return 2
+    try:
+        found = lookup_documents(searcher.store, args.query, limits_of(settings), args.k)
+    except ParamError as exc:
+        return _param_error(exc, err)
+    if args.json:
+        out.write(json.dumps({"query": args.query, "documents": [asdict(d) for d in found]}, ensure_ascii=False) + "\n")
+    else:
+        render.print_lookup(found, out)
+    return 0
+
+
 def cmd_relations(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     from search_api.relations import document_relations, link_json
 
@@ -346,6 +363,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="thư mục chỉ mục")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_shortcomings)
+
+    p = sub.add_parser("lookup", help="tìm văn bản theo số, ký hiệu hoặc theo tên, trích yếu (không tìm trong nội dung)")
+    p.add_argument("query", help='ví dụ: "163/TB-UBND", "thông tư 12 năm 2016", "quy che cong thong tin"')
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--data-dir", help="thư mục chỉ mục")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_lookup)
 
     p = sub.add_parser("relations", help="văn bản này dẫn chiếu, sửa đổi, thay thế… văn bản nào, và ngược lại")
     p.add_argument("doc_id", nargs="?", help="mã văn bản; bỏ trống (với --json): mọi liên kết trong chỉ mục")

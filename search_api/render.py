@@ -271,3 +271,18 @@ def print_relations(found: dict, out: TextIO) -> None:
     for link in found["incoming"]:
         print(f"   - [{link['source']}] {RELATION_LABELS.get(link['relation'], link['relation'])}: "
               f"{one_line(link['text'], 160)}", file=out)
+
+
+def print_lookup(found, out: TextIO) -> None:
+    """``vanban lookup``: the documents a query names, one line each."""
+    if not found:
+        print("Không tìm thấy văn bản nào.", file=out)
+    for i, d in enumerate(found, 1):
+        m = d.metadata
+        bears = "  (đúng số)" if d.match == "number" else ""
+        print(f"{i}. {doc_label(m, d.doc_id)}{_dated(m)}{' — ' + m['issuer'] if m.get('issuer') else ''}  [{d.doc_id}]{bears}",
+              file=out)
+        if m.get("subject"):
+            print(f"   {one_line(m['subject'], 200)}", file=out)
+        for st in d.status:
+            print(f"   ⚠ {status_line(st)}", file=out)

@@ -432,3 +432,12 @@ def test_search_by_document(client):
     page2 = client.get("/api/search", params={"q": "giải phóng mặt bằng", "group": "document", "k": 4, "page": 2}).json()
     assert not set(ids) & {d["doc_id"] for d in page2["documents"]}
     assert client.get("/api/search", params={"q": "bão", "group": "folder"}).status_code == 422
+
+
+def test_lookup_and_relations_endpoints(client):
+    r = client.get("/api/lookup", params={"q": "812/UBND-NN"})
+    assert r.status_code == 200 and r.json()["documents"][0]["doc_id"] == "2024-09-cv-812-khac-phuc-hau-qua-bao-so-3.md"
+    assert client.get("/api/lookup", params={"q": "x" * 1001}).json()["error"]["code"] == "query_too_long"
+    rel = client.get("/api/documents/2024-09-cv-812-khac-phuc-hau-qua-bao-so-3.md/relations")
+    assert rel.status_code == 200 and set(rel.json()) == {"doc_id", "outgoing", "incoming", "status"}
+    assert client.get("/api/documents/nope.txt/relations").json()["error"]["code"] == "unknown_document"

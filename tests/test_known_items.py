@@ -134,3 +134,23 @@ def test_results_by_document(searcher):
     assert not set(ids) & {d.doc_id for d in page2.documents}
     top = search_documents(searcher, "163/TB-UBND", k=3).documents[0]
     assert (top.doc_id, top.match) == ("000_032d8215efb2c131.txt", "number")
+
+
+def test_lookup_by_number_or_title_words(searcher):
+    from search_api.lookup import lookup_documents
+    from search_api.params import Limits
+
+    limits = Limits(max_query_chars=1000, max_results=200, max_page_size=50)
+    store = searcher.store
+    found = lookup_documents(store, "công văn 812", limits)
+    assert [(d.doc_id, d.match) for d in found] == [("2024-09-cv-812-khac-phuc-hau-qua-bao-so-3.md", "number")]
+    assert found[0].metadata["number"] == "812/UBND-NN"
+    # the title typed without diacritics, or the signer's name
+    top = lookup_documents(store, "quy che quan ly van hanh cong thong tin dien tu", limits)[0]
+    assert (top.doc_id, top.match) == ("2024-01-qd-156-quy-che-cong-thong-tin-dien-tu.md", "words")
+    assert lookup_documents(store, "loi quang vu", limits)[0].doc_id == "000_032d8215efb2c131.txt"
+    # a number nobody bears falls back to the words; words nobody wrote find nothing
+    assert all(d.match == "words" for d in lookup_documents(store, "999/TB-UBND", limits))
+    assert lookup_documents(store, "zzzz qqqq", limits) == []
+    for hostile in ('"', "AND OR NOT", "title:x (", "*", "💥"):
+        lookup_documents(store, hostile, limits)  # FTS syntax never reaches SQLite

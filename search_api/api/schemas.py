@@ -131,6 +131,18 @@ class Relations(BaseModel):
     status: list[DocumentStatus]
 
 
+class FoundDocument(BaseModel):
+    doc_id: str
+    match: str = Field(description="number: it bears the number asked for; words: its title or header holds the words")
+    metadata: dict[str, Any] = Field(description="number, doc_type, type_code, issuer, issued_date, event_date, subject, title")
+    status: list[DocumentStatus]
+
+
+class Lookup(BaseModel):
+    query: str
+    documents: list[FoundDocument]
+
+
 class Problem(BaseModel):
     code: str
     level: str

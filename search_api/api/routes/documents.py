@@ -3,15 +3,19 @@
 # No "from __future__ import annotations": FastAPI evaluates these annotations,
 # and they name limits local to the router factory.
 import mimetypes
+from dataclasses import asdict
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
 from search_api.api.deps import CurrentSearcher
 from search_api.api.errors import ApiError, responses
-from search_api.api.schemas import DocumentView, Relations
+from search_api.api.schemas import DocumentView, Lookup, Relations
+from search_api.lookup import lookup_documents
+from search_api.params import limits_of
 from search_api.relations import document_relations
 from search_api.settings import Settings
 
@@ -21,7 +25,18 @@ def file_url(doc_id: str) -> str:
 
 
 def router(settings: Settings) -> APIRouter:
+    limits = limits_of(settings)
     api = APIRouter(tags=["documents"])
+
+    @api.get("/api/lookup", response_model=Lookup, responses=responses(422, 503))
+    def lookup(
+        searcher: CurrentSearcher,
+        q: Annotated[str, Query(min_length=1, description="số văn bản hoặc tên, trích yếu",
+                                json_schema_extra={"maxLength": limits.max_query_chars})],
+        k: Annotated[int, Query(ge=1, le=limits.max_page_size)] = 10,
+    ) -> dict:
+        found = lookup_documents(searcher.store, q, limits, k)
+        return {"query": q, "documents": [asdict(d) for d in found]}
 
     # Declared before /api/documents/{doc_id}: a document id may itself contain "/".
     @api.get(
