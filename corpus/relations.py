@@ -32,6 +32,7 @@ run on every indexed document (a few milliseconds for a long one).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from corpus.dates import NUMERIC_DATE, iso_date
@@ -70,12 +71,13 @@ _TYPE_NAMES = sorted(
      "Lệnh", "Sắc lệnh", "Điều lệ", "Văn bản"},
     key=len, reverse=True)
 _TYPE_ALT = "|".join(re.escape(n) for n in _TYPE_NAMES)
+_TYPE_BY_LOWER = {n.lower(): n for n in _TYPE_NAMES}
 # The type (any case) just before a number: "Thông tư số 18/…", "thông tư 18/…", "Quyết định số: 5/…",
 # a code name between them ("Luật Dân số số 113/2025/QH15"), or a bare "số 3372/QĐ-UBND".
 _TYPE_BEFORE = re.compile(
     rf"(?:(?<!\w)(?:(?i:(?P<type>{_TYPE_ALT}))|(?P<law>(?i:bộ luật|luật|pháp lệnh))"
     rf"(?:\s+(?!của\b|(?i:{_TYPE_ALT})\b)[\w,-]+){{1,12}}?"
-    rf"(?=\s+số\b))\s*)?(?i:(?P<so>số\s*:?\s*))?$")
+    rf"(?=\s+số\b))\s*)?(?i:(?P<so>s[ốô]\s*:?\s*))?$")
 # Kinds of document whose bare name ("Luật Nhà ở", "Thông tư hướng dẫn …") stands for another document.
 # Plans, programmes and regulations are left out: "ban hành Kế hoạch thực hiện …" is the citing document itself.
 _ANCHOR_NAMES = ("Bộ luật", "Luật", "Pháp lệnh", "Hiến pháp", "Nghị định", "Thông tư liên tịch", "Thông tư",
@@ -183,6 +185,7 @@ class _Mention:
     number: DocNumber | None  # None: a document named without a number, used only to read verbs
     doc_type: str | None
     written: str = ""  # the number as written
+    key: str | None = None  # ``number_key`` of the number, computed once
     own: bool = False
     date: str | None = None
     issuer: str | None = None
@@ -274,11 +277,11 @@ def _numbered(text: str, own_key: str | None, title: bool) -> list[_Mention]:
             ref_start = m.start()
             if m.group("type") or m.group("law"):
                 written = m.group("type") or m.group("law")
-                doc_type = next((n for n in _TYPE_NAMES if n.lower() == written.lower()), written)
+                doc_type = _TYPE_BY_LOWER.get(written.lower(), written)
         if doc_type is None and number.type_code:
             doc_type = type_for_code(number.type_code)
-        mention = _Mention(ref_start, end, number, doc_type, written=text[start:end])
-        mention.own = own_key is not None and number.key == own_key
+        mention = _Mention(ref_start, end, number, doc_type, written=text[start:end], key=number.key)
+        mention.own = own_key is not None and mention.key == own_key
         # A title opens with the document's own type and number.
         mention.own = mention.own or (title and own_key is None and not text[:ref_start].strip())
         mention.date, pos = _date_at(text, end)
@@ -293,10 +296,11 @@ def _numbered(text: str, own_key: str | None, title: bool) -> list[_Mention]:
 def _anchors(text: str, numbered: list[_Mention], title: bool) -> list[_Mention]:
     """Documents named without a number ("Luật Nhà ở", "hợp nhất Thông tư hướng dẫn …")."""
     out = []
-    taken = [(m.start, m.end) for m in numbered]
+    starts = [m.start for m in numbered]  # in order, and the spans do not overlap
     for a in _ANCHOR.finditer(text):
-        if any(s <= a.start() < e for s, e in taken):
-            continue
+        i = bisect_right(starts, a.start()) - 1
+        if i >= 0 and a.start() < numbered[i].end:
+            continue  # the type word of a numbered reference
         if title and not text[:a.start()].strip():
             continue  # the title's own type
         out.append(_Mention(a.start(), a.end(), None, a.group()))
@@ -313,10 +317,6 @@ def _statement_start(text: str, lo: int, hi: int) -> int:
         if m.group().startswith(".") and _ABBREVIATION_DOT.search(text, max(lo, m.start() - 24), m.start()):
             continue
         start = m.end()
-    # An aside in brackets is a statement of its own: "(Điều 3 Thông tư số …, có hiệu lực …)".
-    bracket = text.rfind("(", start, hi)
-    if bracket >= 0 and text.find(")", bracket, hi) < 0:
-        start = bracket + 1
     for m in _CAPS_LINE.finditer(text, start, hi):
         if m.end() < hi:
             start = max(start, m.end())
@@ -375,32 +375,36 @@ def _relate(text: str, mentions: list[_Mention]) -> None:
         if stmt > seg_start:
             seg_start, lead = stmt, None
         prev = [p for p in prev if p.end > seg_start and p.end >= lo]
-        if m.number is None and not text[seg_start:m.start].strip(" \t\n-+•*"):
+        # An aside in brackets is a statement of its own while it lasts: "(Điều 3 Thông tư số …, có hiệu lực …)".
+        bracket = text.rfind("(", max(seg_start, lo), m.start)
+        start = bracket + 1 if bracket >= 0 and text.find(")", bracket, m.start) < 0 else seg_start
+        before = [p for p in prev if p.start >= start]
+        if m.number is None and not text[start:m.start].strip(" \t\n-+•*"):
             continue  # "Thông tư hướng dẫn …" opening a statement: the document itself, like "Thông tư này"
         if m.own:
             seg_start, prev = max(seg_start, m.end), []
             verb = _VERB_GROUP.fullmatch(m.doc_type.lower()) if m.doc_type else None
             lead = _group_relation(verb.group()) if verb else None
             continue
-        gap_from = max(seg_start, prev[-1].end if prev else lo)
+        gap_from = max(start, before[-1].end if before else lo)
         gap = text[gap_from:m.start].replace(_SOFT_HYPHEN, "")
-        if prev and _CONNECTOR.match(gap.strip().lower()):
-            _coordinate(m, prev)
+        if before and _CONNECTOR.match(gap.strip().lower()):
+            _coordinate(text, m, before)
         else:
-            relation, opens = _verb_relation(gap, top_level=not prev)
+            relation, opens = _verb_relation(gap, top_level=not before)
             if relation is not None and opens:
                 m.relation = relation
-            elif prev and _CONNECTOR_END.search(gap):
-                _coordinate(m, prev)
-            elif prev:
-                m.relation, m.depth = "cites", prev[-1].depth + 1  # inside the description of the one before
+            elif before and _CONNECTOR_END.search(gap):
+                _coordinate(text, m, before)
+            elif before:
+                m.relation, m.depth = "cites", before[-1].depth + 1  # inside the description of the one before
             else:
                 m.relation = relation or lead or "cites"
         prev.append(m)
     _verbs_after(text, mentions)
 
 
-def _coordinate(m: _Mention, prev: list[_Mention]) -> None:
+def _coordinate(text: str, m: _Mention, prev: list[_Mention]) -> None:
     """A mention in a list joins an earlier one: the closest of its kind that is not a repeat of an
     earlier one; else the one before it, or when that is a name inside a description, the closest
     numbered document not deeper than it ("Nghị định A quy định … Luật X và Quyết định B")."""
@@ -408,12 +412,15 @@ def _coordinate(m: _Mention, prev: list[_Mention]) -> None:
     seen: set[str] = set()
     first_mentions = []
     for p in prev:
-        key = p.number.key if p.number else None
+        between = text[p.end:m.start]
+        if between.count(")") > between.count("("):
+            continue  # inside an aside that has closed: "Thông tư A (được sửa đổi tại Thông tư B) và Thông tư C"
+        key = p.key
         if key is None or key not in seen:
             first_mentions.append(p)
         if key:
             seen.add(key)
-    joined = prev[-1]
+    joined = first_mentions[-1] if first_mentions else prev[-1]
     same = [p for p in first_mentions if m.family and p.family == m.family]
     if same:
         joined = same[-1]
@@ -425,12 +432,14 @@ def _coordinate(m: _Mention, prev: list[_Mention]) -> None:
 
 def _verbs_after(text: str, mentions: list[_Mention]) -> None:
     """"Thông tư số A và Thông tư số B hết hiệu lực": the verb after a list governs it all."""
+    last = list(range(len(mentions)))  # the last mention of the list each one belongs to
+    for i in range(len(mentions) - 2, -1, -1):
+        if mentions[i + 1].coordinated:
+            last[i] = last[i + 1]
     for i, m in enumerate(mentions):
         if m.number is None or m.own or m.relation != "cites":
             continue
-        j = i
-        while j + 1 < len(mentions) and mentions[j + 1].coordinated:
-            j += 1
+        j = last[i]
         after = _VERB_AFTER.match(text, mentions[j].end)
         if not after:
             continue
@@ -454,7 +463,7 @@ def _reference(text: str, m: _Mention, spans: bool) -> Reference:
     number = m.number
     assert number is not None
     return Reference(
-        doc_type=m.doc_type, number=_tidy(m.written), number_key=number.key, date=m.date, issuer=m.issuer,
+        doc_type=m.doc_type, number=_tidy(m.written), number_key=m.key, date=m.date, issuer=m.issuer,
         relation=m.relation, text=" ".join(text[m.start:m.end].split()),
         char_span=(m.start, m.end) if spans else None)
 

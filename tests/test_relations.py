@@ -12,7 +12,7 @@ from corpus.models import DocumentMetadata, ParsedDocument, RawDocument
 from corpus.numbers import number_key
 from corpus.relations import RELATIONS, document_references, extract_references, find_references
 
-GOLD = Path(__file__).parent / "fixtures" / "relations" / "congbao-gold.jsonl"
+FIXTURES = Path(__file__).parent / "fixtures" / "relations"
 
 
 def relations(text: str, own: str | None = None, title: bool = False) -> list[tuple[str, str]]:
@@ -106,6 +106,13 @@ def test_a_new_verb_after_a_coordinator_opens_a_new_clause():
 ])
 def test_what_does_not_change_the_document(text, expected):
     assert relations(text) == expected
+
+
+def test_an_aside_in_brackets_is_left_out_of_the_list_around_it():
+    text = ("Thông tư sửa đổi Thông tư số 4/2015/TT-BCA (được sửa đổi tại Thông tư số 5/2020/TT-BCA và "
+            "Thông tư số 6/2023/TT-BCA) và Thông tư sô 7/2015/TT-BCA")  # "sô": a tone mark dropped
+    assert relations(text) == [("4/2015/TT-BCA", "amends"), ("5/2020/TT-BCA", "cites"), ("6/2023/TT-BCA", "cites"),
+                               ("7/2015/TT-BCA", "amends")]
 
 
 def test_a_verb_after_its_documents():
@@ -243,21 +250,28 @@ def test_every_relation_is_declared():
 # ------------------------------------------------------------------ held-out Công báo titles
 
 
-def test_held_out_congbao_titles():
-    """Titles of the Official Gazette annotated by hand before the extractor first ran on them
-    (see fixtures/relations/select_heldout.py): recall, precision and relation accuracy."""
-    rows = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert len(rows) >= 80 and sum(len(r["references"]) for r in rows) >= 200
+@pytest.mark.parametrize("name, minimum", [
+    # A random quarter of the titles that name another number (select_heldout.py), annotated by hand
+    # before the extractor first ran on them.
+    ("congbao-gold.jsonl", (0.98, 0.99, 0.99)),
+    # Titles of the development part never looked at while writing the rules, annotated blind the same way.
+    ("congbao-blind-dev.jsonl", (0.98, 0.99, 0.98)),
+])
+def test_congbao_titles_annotated_by_hand(name, minimum):
+    """Official Gazette titles: recall and precision of the references, accuracy of their relation."""
+    rows = [json.loads(line) for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 70
     found = correct = typed = expected = 0
     for row in rows:
         gold = {number_key(g["number"]): g["relation"] for g in row["references"]}
         got = {r.number_key: r.relation for r in extract_references("", title=row["title"], own_number=row["so_ky_hieu"])}
+        assert set(gold.values()) | set(got.values()) <= set(RELATIONS)
         expected += len(gold)
         found += len(got)
         correct += len(gold.keys() & got.keys())
         typed += sum(gold[k] == got[k] for k in gold.keys() & got.keys())
     recall, precision, types = correct / expected, correct / found, typed / correct
-    assert recall >= 0.98 and precision >= 0.99 and types >= 0.99, (recall, precision, types)
+    assert all(value >= floor for value, floor in zip((recall, precision, types), minimum)), (recall, precision, types)
 
 
 def test_extraction_is_cheap_next_to_indexing():
