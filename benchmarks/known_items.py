@@ -11,7 +11,8 @@
    (results deduplicated by document) is one the query names; where several documents answer it equally (one
    number borne twice, one type/sequence/year from two issuers, one subject) any of them counts, and the number
    of such queries is reported. Per form: success@1, success@5, MRR@10, p50/p95 latency, the first misses.
-3. Relations: ``corpus.relations.extract_references`` (when it exists) on each title of the hand-written gold
+3. Relations: ``corpus.relations.extract_references`` (title and own number given, as the indexer gives them) on
+   each title of the hand-written gold
    ``benchmarks/data/known-items-relations-gold.jsonl``; a predicted reference matches a gold one with the same
    number (``corpus.numbers.number_key``); the record's own number is not a reference. Recall, precision,
    relation-type accuracy over matched references, counts per relation, the first misses.
@@ -130,7 +131,8 @@ def score_relations(gold: list[dict]) -> dict:
         want = {number_key(r["number"]): r["relation"] for r in item["references"]}
         resolvable = {number_key(r["number"]) for r in item["references"] if r.get("resolvable")}
         got: dict[str, str | None] = {}
-        for ref in extract_references(item["title"]):
+        # as the indexer calls it (corpus.relations.document_references): the title apart, the own number given
+        for ref in extract_references("", title=item["title"], own_number=item["so_ky_hieu"]):
             number, relation = _predicted(ref)
             key = number_key(number)
             if key != own:

@@ -23,6 +23,7 @@ from corpus.kinds import passage_kind
 from corpus.models import Chunk, ParsedDocument, ReadProblem
 from corpus.pipeline import parse_item
 from corpus.readers import iter_files, read_path
+from corpus.relations import Reference, document_references
 from corpus.tasks import Task, extract_tasks
 from indexer.embed_cache import EmbeddingCache
 from indexer.lexical import LexicalDoc, LexicalIndex
@@ -32,7 +33,7 @@ from indexer.vectors import VectorIndex, VectorSettings
 from indexer.vocabulary import Vocabulary
 
 # Bump when parsing or chunking changes what passages a file gives.
-PIPELINE_VERSION = 6
+PIPELINE_VERSION = 7
 
 
 class PassageEncoder(Protocol):
@@ -84,6 +85,7 @@ class _Pending:
     source: str
     kinds: list[str]
     tasks: list[Task]
+    references: list[Reference]
 
 
 def embed_hash(text: str) -> str:
@@ -227,8 +229,15 @@ class Indexer:
                         report.problems.append(ReadProblem(
                             source, "tasks_failed", f"Không trích được nhiệm vụ của {doc_id}: {type(exc).__name__}: {exc}",
                             "warning"))
+                    try:
+                        refs = document_references(done.parsed)
+                    except Exception as exc:  # the passages are still worth indexing
+                        refs = []
+                        report.problems.append(ReadProblem(
+                            source, "relations_failed",
+                            f"Không đọc được các văn bản được dẫn chiếu trong {doc_id}: {type(exc).__name__}: {exc}", "warning"))
                     pending.append(
-                        _Pending(done.parsed, done.chunks, texts, [embed_hash(t) for t in texts], source, kinds, tasks)
+                        _Pending(done.parsed, done.chunks, texts, [embed_hash(t) for t in texts], source, kinds, tasks, refs)
                     )
                     waiting += len(done.chunks)
                     if waiting >= self.settings.flush_chunks:
@@ -359,7 +368,7 @@ class Indexer:
                 lexical.delete_doc(doc_id)
                 removed.extend(gone)
             matrix = np.stack([known[h] for h in p.hashes]) if p.hashes else np.zeros((0, self.encoder.dim), np.float32)
-            chunk_ids = store.add_document(p.parsed, p.chunks, p.hashes, matrix, p.source, p.kinds, p.tasks)
+            chunk_ids = store.add_document(p.parsed, p.chunks, p.hashes, matrix, p.source, p.kinds, p.tasks, p.references)
             lexical.add(
                 LexicalDoc(cid, doc_id, c.text, lexical_context(p.parsed, c)) for cid, c in zip(chunk_ids, p.chunks)
             )
