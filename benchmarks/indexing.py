@@ -8,6 +8,8 @@
 2. The same again: an unchanged corpus (nothing is embedded).
 3. The model alone encoding exactly the passages of step 1, with the same
    settings (batch 32, the same threads, the indexer's flush size).
+4. Relation extraction (``corpus.relations.document_references``) alone over the
+   same parsed documents, best of three, against the indexer's time.
 
 Prints the figures and writes benchmarks/results/indexing.json.
 """
@@ -31,6 +33,7 @@ sys.path.insert(0, str(REPO))
 from corpus.chunker import embedding_text  # noqa: E402
 from corpus.models import ReadProblem  # noqa: E402
 from corpus.pipeline import parse_paths  # noqa: E402
+from corpus.relations import document_references  # noqa: E402
 from indexer.build import IndexSettings, passage_context  # noqa: E402
 from search_api.benchmark import write_results  # noqa: E402
 from search_api.services import chunk_settings, embedder, token_counter  # noqa: E402
@@ -50,6 +53,12 @@ def index_once(paths: list[Path], data_dir: Path) -> tuple[dict, float]:
     return json.loads(proc.stdout.strip().splitlines()[-1]), wall
 
 
+def _timed(work) -> float:
+    t = time.perf_counter()
+    work()
+    return time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("paths", nargs="*", type=Path, default=DEFAULT)
@@ -66,10 +75,13 @@ def main() -> None:
     # The model alone on the same passages, batched as the indexer batches them.
     count = token_counter(settings)
     texts: list[str] = []
+    parsed = []
     for item in parse_paths(args.paths, count, chunk_settings(settings)):
         if not isinstance(item, ReadProblem):
+            parsed.append(item.parsed)
             context = passage_context(item.parsed)
             texts.extend(embedding_text(c, context) for c in item.chunks)
+    relations_seconds = min(_timed(lambda: [document_references(p) for p in parsed]) for _ in range(3))
     tokens = sum(count("passage: " + t) for t in texts)
     model = embedder(settings, settings.index_threads)
     model.encode_passages(texts[:8])  # warm-up
@@ -92,6 +104,8 @@ def main() -> None:
         "embed_seconds_inside_index": round(first["embed_seconds"], 2),
         "model_alone_seconds": round(model_seconds, 2),
         "index_over_model_alone": round(index_seconds / model_seconds, 3),
+        "relations_seconds": round(relations_seconds, 4),
+        "relations_share_of_index": round(relations_seconds / index_seconds, 5),
         "passages_per_second": round(first["chunks_indexed"] / index_seconds, 2),
         "tokens_per_second": round(tokens / index_seconds, 1),
         "peak_rss_mib_index_process": round(peak_mib),
