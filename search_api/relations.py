@@ -18,7 +18,8 @@ SUPERSEDED = ("replaces", "repeals")
 
 def link_json(ref: dict[str, Any]) -> dict[str, Any]:
     """One link as the CLI's ``relations --json`` and the API write it."""
-    return {"source": ref["source"], "target": ref["target"], "number": ref["number"], "relation": ref["relation"],
+    return {"source": ref["source"], "source_number": ref["source_number"], "source_date": ref["source_date"],
+            "target": ref["target"], "number": ref["number"], "relation": ref["relation"],
             "doc_type": ref["doc_type"], "date": ref["date"], "issuer": ref["issuer"], "text": ref["text"],
             "char_span": ref["char_span"]}
 

@@ -89,25 +89,39 @@ def print_problem(problem: ReadProblem, err: TextIO) -> None:
     print(f"{label} [{problem.code}] {problem.path}: {problem.message}", file=err)
 
 
-def print_results(response, out: TextIO) -> None:
-    if not response.results:
+def _results_head(found_any: bool, dense_query: str | None, out: TextIO) -> None:
+    if not found_any:
         print("Không tìm thấy kết quả.", file=out)
-    if response.dense_query:
-        print(f"(tìm theo ngữ nghĩa với: {response.dense_query})", file=out)
+    if dense_query:
+        print(f"(tìm theo ngữ nghĩa với: {dense_query})", file=out)
+
+
+def match_note(match: str | None) -> str:
+    """Why a hit is there beyond its words: "  (đúng số văn bản)", "  (văn bản này thay thế văn bản đó)"."""
+    if match == "number":
+        return "  (đúng số văn bản)"
+    if match and match.startswith("cites:"):
+        return f"  (văn bản này {RELATION_LABELS.get(match[6:], match[6:])} văn bản đó)"
+    return ""
+
+
+def print_results(response, out: TextIO) -> None:
+    _results_head(bool(response.results), response.dense_query, out)
     for i, r in enumerate(response.results, 1):
-        print(f"{i}. {citation_line(r.citation, r.doc_id)}  [{r.doc_id}, điểm {r.score:.4f}]", file=out)
+        print(f"{i}. {citation_line(r.citation, r.doc_id)}  [{r.doc_id}, điểm {r.score:.4f}]{match_note(r.match)}", file=out)
+        for st in r.status:
+            print(f"   ⚠ {status_line(st)}", file=out)
         print("   " + one_line(marked(r.text, r.highlights), 400), file=out)
 
 
 def print_documents(found, out: TextIO) -> None:
     """Search results by document: the document, then its best passages."""
-    if not found.documents:
-        print("Không tìm thấy kết quả.", file=out)
-    if found.dense_query:
-        print(f"(tìm theo ngữ nghĩa với: {found.dense_query})", file=out)
+    _results_head(bool(found.documents), found.dense_query, out)
     for i, d in enumerate(found.documents, 1):
-        bears = "  (đúng số văn bản)" if d.match == "number" else ""
-        print(f"{i}. {doc_label(asdict(d.citation), d.doc_id)}{_dated(d.citation)}  [{d.doc_id}]{bears}", file=out)
+        print(f"{i}. {doc_label(asdict(d.citation), d.doc_id)}{_dated(d.citation)}  [{d.doc_id}]{match_note(d.match)}",
+              file=out)
+        for st in d.status:
+            print(f"   ⚠ {status_line(st)}", file=out)
         if d.citation.subject:
             print(f"   {one_line(d.citation.subject, 200)}", file=out)
         for r in d.passages:
@@ -245,7 +259,7 @@ def print_eval(folder_name: str, report: dict, out: TextIO) -> None:
 
 RELATION_LABELS = {
     "amends": "sửa đổi, bổ sung", "replaces": "thay thế", "repeals": "bãi bỏ", "guides": "hướng dẫn",
-    "corrects": "đính chính", "consolidates": "hợp nhất", "implements": "thực hiện", "basis": "căn cứ",
+    "corrects": "đính chính", "consolidates": "hợp nhất", "implements": "thực hiện", "basis": "căn cứ vào",
     "cites": "dẫn chiếu",
 }
 STATUS_LABELS = {"amended_by": "được sửa đổi, bổ sung bởi", "replaced_by": "bị thay thế bởi",
@@ -279,9 +293,8 @@ def print_lookup(found, out: TextIO) -> None:
         print("Không tìm thấy văn bản nào.", file=out)
     for i, d in enumerate(found, 1):
         m = d.metadata
-        bears = "  (đúng số)" if d.match == "number" else ""
-        print(f"{i}. {doc_label(m, d.doc_id)}{_dated(m)}{' — ' + m['issuer'] if m.get('issuer') else ''}  [{d.doc_id}]{bears}",
-              file=out)
+        print(f"{i}. {doc_label(m, d.doc_id)}{_dated(m)}{' — ' + m['issuer'] if m.get('issuer') else ''}  [{d.doc_id}]"
+              f"{match_note(d.match)}", file=out)
         if m.get("subject"):
             print(f"   {one_line(m['subject'], 200)}", file=out)
         for st in d.status:

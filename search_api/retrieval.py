@@ -223,8 +223,17 @@ class Searcher:
             total=len(fused),
             timings_ms=timings,
             dense_query=dense_query if dense_query != text else None,
-            facets=facet_counts(self.store.facet_rows([cid for cid, _ in fused])) if facets else {},
+            facets=facet_counts(self.store.facet_rows(self._facet_ids(fused, ranks))) if facets else {},
         )
+
+    def _facet_ids(self, fused: list[tuple[int, float]], ranks: tuple[dict[int, int], dict[int, int]]) -> list[int]:
+        """The candidates facets count: those within the first ``candidates`` of a side (or
+        found by number), however deep the page asked for made each side search, so that
+        counts do not change with the page or the grouping."""
+        limit = self.settings.candidates
+        lex, dense = ranks
+        return [cid for cid, _ in fused
+                if lex.get(cid, limit + 1) <= limit or dense.get(cid, limit + 1) <= limit or (cid not in lex and cid not in dense)]
 
     def _known_items(self, text: str, allowed: set[int] | None) -> list[tuple[int, float, str]]:
         """When the query is a document number ("163/TB-UBND", "thông tư 12 năm 2016"),

@@ -432,6 +432,10 @@ def test_search_by_document(client):
     page2 = client.get("/api/search", params={"q": "giải phóng mặt bằng", "group": "document", "k": 4, "page": 2}).json()
     assert not set(ids) & {d["doc_id"] for d in page2["documents"]}
     assert client.get("/api/search", params={"q": "bão", "group": "folder"}).status_code == 422
+    # the same candidates are counted whatever the grouping or the page
+    flat = client.get("/api/search", params={"q": "giải phóng mặt bằng", "k": 4}).json()
+    deep = client.get("/api/search", params={"q": "giải phóng mặt bằng", "k": 10, "page": 15}).json()
+    assert flat["facets"] == body["facets"] == deep["facets"]
 
 
 def test_lookup_and_relations_endpoints(client):

@@ -114,6 +114,8 @@ class DocumentView(Open):
 
 class Link(BaseModel):
     source: str
+    source_number: str | None = Field(description="the citing document's number")
+    source_date: str | None = Field(description="the citing document's date of issue")
     target: str | None = Field(description="the indexed document it points at; null when none bears that number")
     number: str | None
     relation: str = Field(description="amends, replaces, repeals, guides, corrects, consolidates, implements, basis, cites")
