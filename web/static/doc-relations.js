@@ -60,7 +60,8 @@ function incomingItem(link, names) {
   const named = names.get(source);
   let label = source;
   if (named && isString(named.number)) {
-    label = `Văn bản số ${named.number}` + (isString(named.issued_date) ? ` ngày ${formatDate(named.issued_date)}` : "");
+    const date = isString(named.issued_date) ? ` ngày ${formatDate(named.issued_date)}` : "";
+    label = `Văn bản số ${named.number}${date}`;
   }
   const href = docHash(source, isSpan(link.char_span) ? link.char_span : null);
   const item = el("li", { class: "rel-item", "data-relation": link.relation });
@@ -82,7 +83,11 @@ function group(direction, relation, title, items) {
   box.appendChild(list);
   const extra = items.length - SHOWN;
   if (extra > 0) {
-    const more = el("button", { type: "button", class: "linkish rel-more", "aria-expanded": "false" }, `Xem thêm ${extra}`);
+    const more = el(
+      "button",
+      { type: "button", class: "linkish rel-more", "aria-expanded": "false" },
+      `Xem thêm ${extra}`
+    );
     more.addEventListener("click", () => {
       const open = more.getAttribute("aria-expanded") !== "true";
       items.forEach((item, i) => {
