@@ -976,6 +976,7 @@ def test_only_documents_in_force(tab):
     tab.wait_results()
     assert _hash_params(page.url).get("hieu-luc") == "con", page.url
     expect(box).to_be_checked()
+    expect(page.locator("#filters summary")).to_contain_text("còn hiệu lực")
     # Nothing in the samples is replaced or repealed: the same documents.
     assert tab.result_hrefs() == everything
     # Kept by the switch to passages; a filter, so "Xóa bộ lọc" clears it.

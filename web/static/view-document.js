@@ -6,10 +6,10 @@
 
 import { documentUrl, fileUrl, getJson, isPdf, relationsUrl } from "./api.js";
 import { docLabel } from "./citation.js";
+import { renderRelations } from "./doc-relations.js";
 import { $, clear, el, showError } from "./dom.js";
 import { formatDate, isString, shortHeading } from "./format.js";
 import { appendMarked } from "./highlight.js";
-import { renderRelations } from "./doc-relations.js";
 import { HOME_HASH } from "./router.js";
 import { currentView, isListView, listHash, showSection } from "./shell.js";
 import { similarToggle } from "./similar.js";

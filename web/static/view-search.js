@@ -422,6 +422,7 @@ function renderFacets(facets, s) {
     filtersOpen = details.open;
   });
   const activeNames = FACETS.filter((f) => s[f.key]).map((f) => s[f.key]);
+  if (s.status === "current") activeNames.push("còn hiệu lực");
   details.appendChild(
     el(
       "summary",
