@@ -5,7 +5,15 @@ subprocess, and Debian's Chromium (driven by Playwright's Python package) uses
 the page as a person would: typing without diacritics, opening a document,
 filters, paging, the keyboard, a narrow phone screen, and a document that
 quotes ``<script>alert(1)</script>``; then the passage-kind filter, the tasks
-table, the recurring-shortcomings timeline and "more like this".
+table, the recurring-shortcomings timeline and "more like this"; then results
+by document (the default) and by passage, the badges of a document found by its
+number or changed by a later one, "only documents in force", and a document's
+related documents.
+
+Results come by document: one card (``#results > li.result.doc-result``) per
+document with its best passages (``.hit``); by passage (``theo=doan`` in the
+route) each result is itself a ``.hit``. Checks about passages look at ``.hit``
+so that they hold in both layouts.
 
 Chromium and Playwright come from ``scripts/install_browser.sh``; without them
 these tests fail (they are part of the suite, not optional). Screenshots go to
@@ -147,6 +155,11 @@ class Tab:
     def result_hrefs(self) -> list[str]:
         return [a.get_attribute("href") for a in self.page.locator("#results a.result-link").all()]
 
+    def marked_hit(self, pattern: str):
+        """The first passage shown (in a document's card or on its own) that marks pattern."""
+        page = self.page
+        return page.locator("#results .hit").filter(has=page.locator("mark", has_text=re.compile(pattern, re.I))).first
+
 
 @pytest.fixture
 def tab(browser, server):
@@ -186,16 +199,20 @@ def test_typing_without_diacritics_finds_cited_passage(tab, artifacts):
     page.locator("#q").click()
     page.keyboard.type("bao so 3", delay=40)  # searches as one types: no Enter
     tab.wait_results()
-    expect(page.locator("#status")).to_contain_text(re.compile(r"Tìm thấy [\d.]+ đoạn \([\d.]+ ms\)"))
+    # By document, the default: the status line counts documents.
+    expect(page.locator("#status")).to_contain_text(re.compile(r"Tìm thấy [\d.]+ văn bản \([\d.]+ ms\)"))
     assert _hash_params(page.url).get("q") == "bao so 3", page.url
-    marks = page.locator("#results > li.result mark")
+    marks = page.locator("#results .hit mark")
     assert any("bão số 3" in t.lower() for t in marks.all_inner_texts()), marks.all_inner_texts()
-    # A result whose passage marks "bão số 3" cites type, number and date.
-    hit = page.locator("#results > li.result").filter(has=page.locator("mark", has_text=re.compile("bão số 3", re.I))).first
+    # A document whose passage marks "bão số 3" cites type, number and date; the passage
+    # says where it lies in the document.
+    passage = tab.marked_hit("bão số 3")
+    hit = passage.locator("xpath=ancestor::li[contains(@class, 'doc-result')][1]")
     citation = hit.locator(".citation").inner_text().strip()
     assert CITATION_HEAD.match(citation), citation
     assert " — UBND " in citation or " — Huyện ủy " in citation, citation
     expect(hit.locator(".subject")).not_to_be_empty()
+    expect(passage.locator("a.passage-link")).to_have_text(re.compile(r"^mục \S"))
     file_link = hit.get_by_role("link", name=re.compile("^Tệp gốc"))
     assert re.match(r"^/api/documents/[^/]+/file(#page=\d+)?$", file_link.get_attribute("href"))
     page.screenshot(path=str(artifacts / "results.png"), full_page=True)
@@ -205,10 +222,12 @@ def test_result_opens_document_with_cited_passage_in_view(tab, artifacts):
     tab.goto(tab.search_hash("bao so 3"))
     tab.wait_results()
     page = tab.page
-    hit = page.locator("#results > li.result").filter(has=page.locator("mark", has_text=re.compile("bão số 3", re.I))).first
-    citation = hit.locator(".citation").inner_text()
+    passage = tab.marked_hit("bão số 3")
+    citation = passage.locator("xpath=ancestor::li[contains(@class, 'result')][1]").locator(".citation").inner_text()
     number = re.search(r" số (\S+)", citation).group(1)
-    hit.locator("a.result-link").click()
+    link = passage.locator("a.passage-link")
+    href = link.get_attribute("href")
+    link.click()
 
     assert re.search(r"#/van-ban/[^?]+\?doan=\d+-\d+(&ma-doan=\d+)?$", page.url), page.url
     cited = page.locator("#cited")
@@ -224,13 +243,14 @@ def test_result_opens_document_with_cited_passage_in_view(tab, artifacts):
     assert page.request.get(tab.base + file_href.split("#")[0]).ok
     page.screenshot(path=str(artifacts / "document.png"))
 
-    # Escape returns to the results, focus on the result that was opened.
+    # Escape returns to the results, focus on (a link to) the passage that was opened.
     page.keyboard.press("Escape")
     expect(page.locator("#search-view")).to_be_visible()
     expect(page.locator("#doc-view")).to_be_hidden()
     assert _hash_params(page.url).get("q") == "bao so 3", page.url
     assert page.locator("#q").input_value() == "bao so 3"
-    assert page.evaluate("document.activeElement.classList.contains('result-link')")
+    assert page.evaluate("document.activeElement.closest('#results') !== null")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == href
 
 
 def test_browser_back_button_returns_to_results(tab):
@@ -256,8 +276,8 @@ def test_document_quoting_script_renders_as_text(tab, artifacts):
     tab.wait_results()
     link = page.locator(f'#results a.result-link[data-doc="{XSS_DOC}"]').first
     expect(link).to_be_visible()
-    passage = link.locator("xpath=ancestor::li[1]").locator(".passage")
-    expect(passage).to_contain_text(XSS_TEXT)  # shown in the results as text
+    passage = link.locator("xpath=ancestor::li[1]").locator(".passage", has_text=XSS_TEXT)
+    expect(passage.first).to_contain_text(XSS_TEXT)  # shown in the results as text
     link.click()
     expect(page.locator("#doc-content")).to_be_visible()
     shown = page.locator("#doc-text p", has_text=XSS_TEXT)
@@ -302,14 +322,16 @@ def test_doc_type_facet_restricts_results_and_clears(tab):
 
 
 def test_paging_next_and_previous(tab):
-    tab.goto(tab.search_hash("bao so 3"))
+    # By passage: the samples' ten documents fill one page by document.
+    tab.goto(tab.search_hash("bao so 3", theo="doan"))
     tab.wait_results()
     page = tab.page
     first = tab.result_hrefs()
     assert len(first) == 10
-    with page.expect_response(lambda r: "/api/search" in r.url and "page=2" in r.url):
+    with page.expect_response(lambda r: "/api/search" in r.url and "page=2" in r.url and "group=passage" in r.url):
         page.get_by_role("link", name="Sau →").click()
     tab.wait_results()
+    assert _hash_params(page.url).get("theo") == "doan", page.url
     expect(page.locator("#pager")).to_contain_text("Trang 2")
     expect(page.locator("#status")).to_contain_text("trang 2/")
     assert page.locator("#results").get_attribute("start") == "11"
@@ -472,8 +494,8 @@ def test_kind_chip_restricts_results_to_that_kind(tab):
     tab.goto(tab.search_hash("bao so 3"))
     tab.wait_results()
     page = tab.page
-    labels = page.locator("#results > li.result .kind-label")
-    assert labels.count() == page.locator("#results > li.result").count()
+    labels = page.locator("#results .hit .kind-label")  # each passage shown, in each document's card
+    assert labels.count() == page.locator("#results .hit").count() > page.locator("#results > li.result").count()
     before = set(labels.evaluate_all("els => els.map(e => e.dataset.kind)"))
     assert len(before) > 1, before  # unfiltered results mix kinds
     expect(page.locator("#kind-filter a.chip-on")).to_have_text("✓ Tất cả")
@@ -486,13 +508,17 @@ def test_kind_chip_restricts_results_to_that_kind(tab):
         tab.wait_results()
         assert _hash_params(page.url).get("loai-doan") == kind, page.url
         expect(chip).to_have_attribute("aria-current", "true")
-        results = page.locator("#results > li.result")
+        results = page.locator("#results .hit")
         assert results.count() > 0
         shown = labels.evaluate_all("els => els.map(e => [e.dataset.kind, e.innerText.trim()])")
         assert len(shown) == results.count(), shown
         assert all(k == kind and text == KIND_NAMES[kind] for k, text in shown), shown
 
-    # The kind is kept by paging and cleared with the other filters.
+    # The kind is kept by the switch to passages, by paging, and cleared with the other filters.
+    with page.expect_response(lambda r: "/api/search" in r.url and "group=passage" in r.url and "kind=task" in r.url):
+        page.locator("#group-passage").click()
+    tab.wait_results()
+    assert all(k == "task" for k in labels.evaluate_all("els => els.map(e => e.dataset.kind)"))
     with page.expect_response(lambda r: "/api/search" in r.url and "page=2" in r.url and "kind=task" in r.url):
         page.get_by_role("link", name="Sau →").click()
     tab.wait_results()
@@ -693,8 +719,8 @@ def test_similar_passages_from_results_and_from_the_document(tab):
     tab.goto(tab.search_hash("GPMB"))
     tab.wait_results()
     page = tab.page
-    result = page.locator("#results > li.result").first
-    own = result.locator("a.result-link").get_attribute("href")
+    result = page.locator("#results .hit").first
+    own = result.locator("a.passage-link").get_attribute("href")
     toggle = result.get_by_role("button", name="Tương tự")
     expect(toggle).to_have_attribute("aria-expanded", "false")
     with page.expect_response(lambda r: re.search(r"/api/passages/\d+/similar", r.url) is not None):
@@ -711,7 +737,7 @@ def test_similar_passages_from_results_and_from_the_document(tab):
 
     # The document view offers the same for its cited passage; a similar passage opens
     # its own document, and the back link still returns to the results.
-    result.locator("a.result-link").click()
+    result.locator("a.passage-link").click()
     doc_toggle = page.locator("#cited-block").get_by_role("button", name="Đoạn tương tự")
     expect(doc_toggle).to_be_visible()
     doc_toggle.click()
@@ -731,7 +757,7 @@ def test_shortcoming_result_links_to_its_recurrences(tab):
     tab.goto(tab.search_hash(GPMB_SLOW, **{"loai-doan": "shortcoming"}))
     tab.wait_results()
     page = tab.page
-    link = page.locator("#results > li.result").first.get_by_role("link", name="Lặp lại ở văn bản nào?")
+    link = page.locator("#results .hit").first.get_by_role("link", name="Lặp lại ở văn bản nào?")
     with page.expect_response(lambda r: "/api/shortcomings/recurring" in r.url and "passage_id=" in r.url):
         link.click()
     _wait_view(page, "recurring")
@@ -764,3 +790,303 @@ def test_narrow_screen_tasks_and_recurring_views(browser, server, artifacts):
     finally:
         context.close()
     assert not errors, errors
+
+
+# ---------------------------------------------------------------- documents: grouping, badges, relations
+
+CV_812 = "2024-09-cv-812-khac-phuc-hau-qua-bao-so-3.md"
+QD_156 = "2024-01-qd-156-quy-che-cong-thong-tin-dien-tu.md"
+TB_236 = "2024-10-tb-236-ket-luan-phien-hop-thang-9.docx"
+HTML_TEXT = '<img src="x" onerror="alert(2)">'
+
+
+def _doc_href(doc_id: str) -> str:
+    return "#/van-ban/" + quote(doc_id, safe="")
+
+
+def _cards(page) -> list[dict]:
+    """The document cards as [{doc, head, hits, places, more, more_href}]."""
+    return page.locator("#results > li.doc-result").evaluate_all(
+        """cards => cards.map(c => ({
+             doc: c.dataset.doc,
+             head: c.querySelector('h3.citation a.result-link').getAttribute('href'),
+             hits: c.querySelectorAll('.hit').length,
+             places: [...c.querySelectorAll('.hit a.passage-link')].map(a => a.getAttribute('href')),
+             more: c.querySelector('a.more-link') ? c.querySelector('a.more-link').innerText : null,
+             more_href: c.querySelector('a.more-link') ? c.querySelector('a.more-link').getAttribute('href') : null,
+           }))"""
+    )
+
+
+def test_results_by_document_one_card_per_document(tab, artifacts):
+    tab.goto(tab.search_hash("bao so 3"))
+    tab.wait_results()
+    page = tab.page
+    api = page.request.get(tab.base + "/api/search?q=bao+so+3&k=10&group=document").json()
+    cards = _cards(page)
+    # One card per document, in the API's order; the status line counts documents.
+    assert [c["doc"] for c in cards] == [d["doc_id"] for d in api["documents"]], cards
+    assert len({c["doc"] for c in cards}) == len(cards) == min(10, api["total"]) > 1
+    expect(page.locator("#status")).to_contain_text(f"Tìm thấy {api['total']} văn bản")
+    expect(page.locator("#group-document")).to_have_attribute("aria-current", "true")
+    assert page.locator("#group-passage").get_attribute("aria-current") is None
+    for card, doc in zip(cards, api["documents"]):
+        # Its best passages, each linked into the document at that passage.
+        assert card["hits"] == len(doc["passages"]) and 1 <= card["hits"] <= 3, card
+        own = _doc_href(card["doc"])
+        assert all(re.match(re.escape(own) + r"\?doan=\d+-\d+&ma-doan=\d+$", h) for h in card["places"]), card
+        assert card["head"] == card["places"][0], card  # the title opens the document at its best passage
+        # "N đoạn khác" for the passages not shown, linking to the document.
+        if doc["more"]:
+            assert card["more"] == f"{doc['more']} đoạn khác trong văn bản này", card
+            assert card["more_href"] == own, card
+        else:
+            assert card["more"] is None, card
+    assert any(c["more"] for c in cards), cards  # some notice has more passages than a card shows
+    assert page.locator("#results .doc-result .hit mark").count() > 0
+    page.screenshot(path=str(artifacts / "results-by-document.png"), full_page=True)
+
+    more = page.locator("#results a.more-link").first
+    doc = more.get_attribute("data-doc")
+    more.click()
+    expect(page.locator("#doc-content")).to_be_visible()
+    assert page.url.endswith(_doc_href(doc)), page.url
+    expect(page.locator("#doc-title")).to_be_focused()
+
+
+def test_grouping_toggle_switches_and_is_kept_in_the_url(tab):
+    tab.goto(tab.search_hash("bao so 3"))
+    tab.wait_results()
+    page = tab.page
+    assert "theo" not in _hash_params(page.url)
+    docs = tab.result_hrefs()
+    with page.expect_response(lambda r: "/api/search" in r.url and "group=passage" in r.url):
+        page.get_by_role("link", name="Theo đoạn").click()
+    tab.wait_results()
+    assert _hash_params(page.url).get("theo") == "doan", page.url
+    expect(page.locator("#status")).to_contain_text(re.compile(r"Tìm thấy [\d.]+ đoạn \([\d.]+ ms\) — trang 1/\d+"))
+    expect(page.locator("#group-passage")).to_have_attribute("aria-current", "true")
+    assert page.locator("#results > li.doc-result").count() == 0
+    assert page.locator("#results > li.result.hit").count() == 10
+    # A passage cites its section as well as its document.
+    assert all(" — mục " in c for c in tab.citations()[:3]), tab.citations()
+    passages = tab.result_hrefs()
+
+    # The grouping is the route's: a reload and a new query keep it, back returns to documents.
+    page.reload()
+    tab.wait_results()
+    assert tab.result_hrefs() == passages
+    page.locator("#q").fill("GPMB")
+    with page.expect_response(lambda r: "/api/search" in r.url and "q=GPMB" in r.url and "group=passage" in r.url):
+        page.keyboard.press("Enter")
+    tab.wait_results()
+    assert _hash_params(page.url) == {"q": "GPMB", "theo": "doan"}, page.url
+    page.go_back()
+    tab.wait_results()
+    assert "theo" not in _hash_params(page.url)
+    expect(page.locator("#status")).to_contain_text(re.compile(r"Tìm thấy [\d.]+ văn bản"))
+    assert tab.result_hrefs() == docs
+
+    page.goto(tab.base + "/" + tab.search_hash("bao so 3", theo="doan"))
+    tab.wait_results()
+    with page.expect_response(lambda r: "/api/search" in r.url and "group=document" in r.url):
+        page.get_by_role("link", name="Theo văn bản").click()
+    tab.wait_results()
+    assert "theo" not in _hash_params(page.url)
+    assert tab.result_hrefs() == docs
+
+
+def test_number_query_marks_the_document_that_bears_it(tab, artifacts):
+    page = tab.page
+    for query in ("công văn 812", "812/UBND-NN"):
+        tab.goto(tab.search_hash(query))
+        tab.wait_results()
+        first = page.locator("#results > li.doc-result").first
+        expect(first).to_have_attribute("data-doc", CV_812)
+        expect(first.locator(".badge-match")).to_have_text("Đúng số văn bản")
+        expect(first.locator(".citation")).to_contain_text("812/UBND-NN")
+        # Only the document that bears the number is marked.
+        expect(page.locator("#results .badge-match")).to_have_count(1)
+    page.screenshot(path=str(artifacts / "results-number.png"))
+    page.get_by_role("link", name="Theo đoạn").click()
+    tab.wait_results()
+    first = page.locator("#results > li.result").first
+    expect(first.locator("a.result-link")).to_have_attribute("data-doc", CV_812)
+    expect(first.locator(".badge-match")).to_have_text("Đúng số văn bản")
+
+
+def test_status_and_citing_badges(tab, artifacts):
+    """What a later document did to a result, newest first, linked to it; and why a citing
+    document came up. The samples have no such links: the answer is edited on its way."""
+    page = tab.page
+
+    def add_status(route):
+        response = route.fetch()
+        body = response.json()
+        docs = body["documents"] if body.get("documents") is not None else body["results"]
+        docs[0]["status"] = [
+            {"status": "amended_by", "doc_id": QD_156, "number": "156/QĐ-UBND", "issued_date": "2024-01-10"},
+            {"status": "replaced_by", "doc_id": TB_236, "number": HTML_TEXT, "issued_date": "2024-07-01"},
+        ]
+        docs[1]["match"] = "cites:amends"
+        for p in docs[1].get("passages", []):
+            p["match"] = "cites:amends"
+        docs[2]["match"] = "cites:basis"
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/search*", add_status)
+    tab.goto(tab.search_hash("bao so 3"))
+    tab.wait_results()
+    cards = page.locator("#results > li.result")
+    statuses = cards.nth(0).locator("a.badge-status")
+    expect(statuses).to_have_count(2)
+    # Newest first; the number as text, however it is written.
+    expect(statuses.nth(0)).to_have_text(f"Bị thay thế bởi {HTML_TEXT} ngày 1/7/2024")
+    expect(statuses.nth(0)).to_have_attribute("href", _doc_href(TB_236))
+    expect(statuses.nth(0)).to_have_class(re.compile(r"\bbadge-superseded\b"))
+    expect(statuses.nth(1)).to_have_text("Được sửa đổi, bổ sung bởi 156/QĐ-UBND ngày 10/1/2024")
+    expect(statuses.nth(1)).to_have_attribute("href", _doc_href(QD_156))
+    assert page.locator("#results img").count() == 0
+    expect(cards.nth(1).locator(".badge-cites")).to_have_text("Sửa đổi, bổ sung văn bản được tìm")
+    expect(cards.nth(2).locator(".badge-cites")).to_have_text("Căn cứ văn bản được tìm")
+    page.screenshot(path=str(artifacts / "results-status.png"))
+
+    # The same badges by passage.
+    page.get_by_role("link", name="Theo đoạn").click()
+    tab.wait_results()
+    expect(cards.nth(0).locator("a.badge-status").first).to_have_text(f"Bị thay thế bởi {HTML_TEXT} ngày 1/7/2024")
+    expect(cards.nth(1).locator(".badge-cites")).to_have_text("Sửa đổi, bổ sung văn bản được tìm")
+    page.get_by_role("link", name="Theo văn bản").click()
+    tab.wait_results()
+
+    statuses.nth(1).click()
+    expect(page.locator("#doc-title")).to_contain_text("156/QĐ-UBND")
+    assert tab.dialogs == []
+
+
+def test_only_documents_in_force(tab):
+    tab.goto(tab.search_hash("bao so 3"))
+    tab.wait_results()
+    page = tab.page
+    everything = tab.result_hrefs()
+    box = page.get_by_label("Chỉ văn bản còn hiệu lực")
+    expect(box).not_to_be_checked()
+    with page.expect_response(lambda r: "/api/search" in r.url and "status=current" in r.url):
+        box.check()
+    tab.wait_results()
+    assert _hash_params(page.url).get("hieu-luc") == "con", page.url
+    expect(box).to_be_checked()
+    expect(page.locator("#filters summary")).to_contain_text("còn hiệu lực")
+    # Nothing in the samples is replaced or repealed: the same documents.
+    assert tab.result_hrefs() == everything
+    # Kept by the switch to passages; a filter, so "Xóa bộ lọc" clears it.
+    wanted = ("/api/search", "status=current", "group=passage")
+    with page.expect_response(lambda r: all(w in r.url for w in wanted)):
+        page.get_by_role("link", name="Theo đoạn").click()
+    tab.wait_results()
+    with page.expect_response(lambda r: "/api/search" in r.url and "status=" not in r.url):
+        page.get_by_role("link", name="Xóa bộ lọc").click()
+    tab.wait_results()
+    assert _hash_params(page.url) == {"q": "bao so 3", "theo": "doan"}, page.url
+    expect(box).not_to_be_checked()
+
+
+def test_document_view_lists_related_documents(tab):
+    """Over the samples as indexed: the section is there, and lists what the API gives."""
+    page = tab.page
+    tab.goto(_doc_href("2024-11-cv-1127-su-co-an-toan-thong-tin-cong-ttdt.txt"))
+    expect(page.locator("#doc-content")).to_be_visible()
+    api = page.request.get(tab.base + "/api/documents/2024-11-cv-1127-su-co-an-toan-thong-tin-cong-ttdt.txt/relations")
+    assert api.ok
+    found = api.json()
+    section = page.locator("#doc-relations")
+    expect(section.locator("h3")).to_have_text("Văn bản liên quan")
+    if not found["outgoing"] and not found["incoming"]:
+        expect(section.locator(".rel-empty")).to_have_text("Chưa ghi nhận văn bản liên quan trong kho.")
+    else:
+        expect(section.locator(".rel-item").first).to_be_visible()
+        for target in {link["target"] for link in found["outgoing"] if link["target"]}:
+            assert section.locator(f'a.rel-link[href="{_doc_href(target)}"]').count() == 1, target
+    if not found["status"]:
+        expect(page.locator("#doc-status")).to_be_hidden()
+
+
+def test_document_view_relations_both_ways_and_status(tab, artifacts):
+    """Links of every kind and state, sent in place of the samples' (which have none yet)."""
+    page = tab.page
+    text = page.request.get(tab.base + "/api/documents/" + quote(QD_156, safe="")).json()["text"]
+    replaced = "Quyết định số 1240/QĐ-UBND ngày 15/8/2019"
+    start = text.index(replaced)
+    basis = "Nghị định số 85/2016/NĐ-CP ngày 01 tháng 7 năm 2016"
+
+    def link(relation, target, number, written, span=None, source=QD_156):
+        return {"source": source, "target": target, "number": number, "relation": relation, "doc_type": None,
+                "date": None, "issuer": None, "text": written, "char_span": span}
+
+    body = {
+        "doc_id": QD_156,
+        "outgoing": [
+            link("basis", None, "85/2016/NĐ-CP", basis),
+            link("replaces", None, "1240/QĐ-UBND", replaced, [start, start + len(replaced)]),
+            link("basis", None, "85/2016/NĐ-CP", basis),  # named twice, listed once
+            link("amends", TB_236, "236/TB-UBND", "Thông báo số 236/TB-UBND " + HTML_TEXT),
+        ],
+        "incoming": [
+            link("cites", QD_156, "156/QĐ-UBND", "Quyết định số 156/QĐ-UBND ngày 10/01/2024", [100, 140],
+                 source="2024-11-cv-1127-su-co-an-toan-thong-tin-cong-ttdt.txt"),
+            link("amends", QD_156, "156/QĐ-UBND", "Quyết định số 156/QĐ-UBND", [50, 80], source=CV_812),
+        ],
+        "status": [{"status": "amended_by", "doc_id": CV_812, "number": "812/UBND-NN", "issued_date": "2024-09-11"}],
+    }
+    page.route(re.compile(r".*/api/documents/[^/]+/relations$"), lambda route: route.fulfill(json=body))
+    tab.goto(_doc_href(QD_156))
+    expect(page.locator("#doc-content")).to_be_visible()
+    section = page.locator("#doc-relations")
+    expect(section.locator(".rel-group").first).to_be_visible()
+    titles = section.locator(".rel-title").evaluate_all("els => els.map(e => e.textContent)")
+    assert titles == ["Văn bản này sửa đổi, bổ sung", "Văn bản này thay thế", "Văn bản này căn cứ",
+                      "Được sửa đổi, bổ sung bởi", "Được dẫn chiếu bởi"], titles
+    groups = {(g["direction"], g["relation"]): g for g in section.locator(".rel-group").evaluate_all(
+        """gs => gs.map(g => ({direction: g.dataset.direction, relation: g.dataset.relation,
+                               items: [...g.querySelectorAll('.rel-item')].map(i => i.textContent),
+                               links: [...g.querySelectorAll('a.rel-link')].map(a => a.getAttribute('href'))}))"""
+    )}
+    # Resolved: linked to the target, its text as text (no element made of it).
+    assert groups[("out", "amends")]["links"] == [_doc_href(TB_236)]
+    assert groups[("out", "amends")]["items"] == [f"Thông báo số 236/TB-UBND {HTML_TEXT}"]
+    assert section.locator("img").count() == 0
+    # Not in the archive: said so, not linked; where the document says it, linked.
+    assert groups[("out", "replaces")]["links"] == []
+    assert groups[("out", "replaces")]["items"] == [f"{replaced} chưa có trong kho (chỗ dẫn)"]
+    assert groups[("out", "basis")]["items"] == [f"{basis} chưa có trong kho"]
+    # Incoming: the citing document opened where it cites this one; named by its number when known.
+    assert groups[("in", "amends")]["links"] == [_doc_href(CV_812) + "?doan=50-80"]
+    assert groups[("in", "amends")]["items"] == ["Văn bản số 812/UBND-NN ngày 11/9/2024 — “Quyết định số 156/QĐ-UBND”"]
+    assert groups[("in", "cites")]["links"] == [
+        _doc_href("2024-11-cv-1127-su-co-an-toan-thong-tin-cong-ttdt.txt") + "?doan=100-140"
+    ]
+    # The status at the top of the view, linked to the later document.
+    status = page.locator("#doc-status a.badge-status")
+    expect(status).to_have_count(1)
+    expect(status).to_have_text("Được sửa đổi, bổ sung bởi 812/UBND-NN ngày 11/9/2024")
+    expect(status).to_have_attribute("href", _doc_href(CV_812))
+    section.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "document-relations.png"))
+
+    # "(chỗ dẫn)" marks the reference in this document's text.
+    section.get_by_role("link", name="(chỗ dẫn)").click()
+    expect(page.locator("#cited")).to_be_in_viewport()
+    cited = " ".join(page.locator("#doc-text mark.cited").all_inner_texts())
+    assert " ".join(cited.split()) == replaced, cited
+    # A resolved link opens its document.
+    page.locator("#doc-relations a.rel-link", has_text="236/TB-UBND").click()
+    expect(page.locator("#doc-title")).to_contain_text("236/TB-UBND")
+
+    # On a phone the section fits the screen.
+    page.set_viewport_size({"width": 375, "height": 740})
+    tab.goto(_doc_href(QD_156))
+    expect(page.locator("#doc-relations .rel-group").first).to_be_visible()
+    assert page.evaluate(NO_SCROLL), page.evaluate(WIDTHS)
+    page.locator("#doc-relations").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "narrow-document-relations.png"))
+    assert tab.dialogs == []

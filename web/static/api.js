@@ -106,10 +106,11 @@ export class LatestRequest {
 // ---------------------------------------------------------------- endpoints
 
 /**
- * A page of search results. The search's state uses the API's filter names (issuer,
- * doc_type, year, kind) and this is the one place that puts them in a request; a year
- * is asked as a date range (date_from, date_to). The API's other filters (type_code,
- * number) are not offered by the page.
+ * A page of search results: passages, or documents with their best passages (group).
+ * The search's state uses the API's filter names (issuer, doc_type, year, kind) and
+ * this is the one place that puts them in a request; a year is asked as a date range
+ * (date_from, date_to), "only documents in force" as status=current. The API's other
+ * filters (type_code, number) are not offered by the page.
  */
 export function searchUrl(s) {
   const p = new URLSearchParams();
@@ -123,7 +124,9 @@ export function searchUrl(s) {
     p.set("date_to", `${s.year}-12-31`);
   }
   if (s.kind) p.set("kind", s.kind);
+  if (s.status) p.set("status", s.status);
   p.set("mode", "hybrid");
+  p.set("group", s.group === "passage" ? "passage" : "document");
   return `${API}/search?${p.toString()}`;
 }
 
@@ -150,6 +153,11 @@ export function similarUrl(chunkId, k) {
 
 export function documentUrl(docId) {
   return `${API}/documents/${encodeURIComponent(docId)}`;
+}
+
+/** A document's links both ways (outgoing, incoming) and its status. */
+export function relationsUrl(docId) {
+  return `${API}/documents/${encodeURIComponent(docId)}/relations`;
 }
 
 /** URL of the original file; a PDF opens at the cited page. Built here rather than taken

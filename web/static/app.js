@@ -9,7 +9,9 @@
  *   router.js     the hash routes, read and written
  *   shell.js      which view is shown, the tabs, the way back to a list
  *   view-*.js     one module per view, each with its own state
- *   citation.js, format.js, highlight.js, kinds.js, facets.js, dom.js, similar.js   shared pieces
+ *   citation.js, format.js, highlight.js, kinds.js, relations.js, facets.js, dom.js, similar.js
+ *                 shared pieces (relations.js: the labels and badges of links between documents)
+ *   doc-relations.js   the document view's "Văn bản liên quan" section
  *
  * Security: every string that comes from the API (documents, metadata, messages) is
  * inserted with text nodes, never parsed as HTML.

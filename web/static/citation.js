@@ -1,7 +1,7 @@
 /*
  * The citation line: "Thông báo số 236/TB-UBND ngày 8/10/2024 — UBND huyện Sông Mây —
  * mục … — trang N", built from the citation fields the API sends with every passage.
- * Every view that cites a passage takes it from citationParts.
+ * Every view that cites a passage or a document takes it from citationParts.
  */
 
 import { formatDate, formatPages, isString, shortHeading } from "./format.js";
@@ -47,4 +47,17 @@ export function citationParts(citation, docId, { date = true, headings = null } 
 export function citationLine(citation, docId, options) {
   const p = citationParts(citation, docId, options);
   return [p.head, p.issuer, p.section, p.pages].filter(isString).join(" — ");
+}
+
+/** The document's part of the line: "Thông báo số 163/TB-UBND ngày 19/7/2024 — UBND huyện …". */
+export function documentLine(citation, docId) {
+  const p = citationParts(citation, docId);
+  return [p.head, p.issuer].filter(isString).join(" — ");
+}
+
+/** The passage's part of the line: "mục 4.2 › … — trang 3"; null when it names neither. */
+export function placeLine(citation, docId, options) {
+  const p = citationParts(citation, docId, options);
+  const place = [p.section, p.pages].filter(isString).join(" — ");
+  return place || null;
 }

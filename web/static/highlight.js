@@ -45,27 +45,28 @@ function squeezeLines(s) {
   return s.replace(/[ \t]*\n(?:[ \t]*\n)+/g, "\n");
 }
 
-/** The window of a long passage to show: about EXCERPT_CHARS around the first match, cut at spaces. */
-function excerptWindow(text, spans) {
-  if (text.length <= EXCERPT_CHARS + 100) return [0, text.length];
+/** The window of a long passage to show: about chars around the first match, cut at spaces. */
+function excerptWindow(text, spans, chars) {
+  if (text.length <= chars + chars / 6) return [0, text.length];
   const anchor = spans.length ? spans[0][0] : 0;
-  let start = Math.max(0, anchor - Math.floor(EXCERPT_CHARS / 4));
+  let start = Math.max(0, anchor - Math.floor(chars / 4));
   if (start > 0) {
     const space = text.indexOf(" ", start);
     start = space >= 0 && space < anchor ? space + 1 : start;
   }
-  let end = Math.min(text.length, start + EXCERPT_CHARS);
+  let end = Math.min(text.length, start + chars);
   if (end < text.length) {
     const space = text.lastIndexOf(" ", end);
-    end = space > start + EXCERPT_CHARS / 2 ? space : end;
+    end = space > start + chars / 2 ? space : end;
   }
   return [start, end];
 }
 
-/** Fill container with the passage (an excerpt unless full); true when something was left out. */
-export function renderPassage(container, text, spans, full) {
+/** Fill container with the passage (an excerpt of about chars unless full); true when something
+ * was left out. */
+export function renderPassage(container, text, spans, full, chars = EXCERPT_CHARS) {
   clear(container);
-  const [start, end] = full ? [0, text.length] : excerptWindow(text, spans);
+  const [start, end] = full ? [0, text.length] : excerptWindow(text, spans, chars);
   if (start > 0) container.appendChild(document.createTextNode("… "));
   appendMarked(container, text, spans, start, end, null, squeezeLines);
   if (end < text.length) container.appendChild(document.createTextNode(" …"));

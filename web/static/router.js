@@ -2,7 +2,7 @@
  * Routes live in the URL hash so that searches and documents are linkable and the
  * back button works:
  *   #/                                     start page
- *   #/tim-kiem?q=…&trang=2&loai=…&co-quan=…&nam=2024&loai-doan=task   a search
+ *   #/tim-kiem?q=…&trang=2&loai=…&co-quan=…&nam=2024&loai-doan=task&hieu-luc=con&theo=doan   a search
  *   #/van-ban/<encoded doc_id>?doan=<start>-<end>&ma-doan=<chunk id>  a document, cited passage marked
  *   #/nhiem-vu?q=…&don-vi=…&han-truoc=2024-10-31       tasks: unit, action, deadline, source
  *   #/ton-tai?q=…   (or ?ma-doan=<chunk id>)           recurring shortcomings as timelines
@@ -22,9 +22,19 @@ export const HOME_HASH = "#/";
 export const TASKS_HASH = "#" + TASKS_ROUTE;
 export const RECURRING_HASH = "#" + RECURRING_ROUTE;
 
-/** A search: the query, the page, and the filters under the API's names. */
+/**
+ * Results come by document unless the route asks for passages ("theo=doan"): staff look
+ * for documents, and a notice with twenty matching passages should not fill a page and
+ * push every other document out of it. A document's card still shows its best passages,
+ * so by document loses little of what the passages said.
+ */
+export const BY_DOCUMENT = "document";
+export const BY_PASSAGE = "passage";
+
+/** A search: the query, the page, the filters under the API's names (status: "current"
+ * for only the documents still in force), and the grouping (document, passage). */
 export function emptySearch() {
-  return { q: "", page: 1, doc_type: "", issuer: "", year: "", kind: "" };
+  return { q: "", page: 1, doc_type: "", issuer: "", year: "", kind: "", status: "", group: BY_DOCUMENT };
 }
 
 export function emptyTasks() {
@@ -56,6 +66,8 @@ function parseRoute(hash) {
     if (!/^\d{4}$/.test(s.year)) s.year = "";
     const kind = params.get("loai-doan") || "";
     s.kind = isKind(kind) ? kind : "";
+    s.status = params.get("hieu-luc") === "con" ? "current" : "";
+    s.group = params.get("theo") === "doan" ? BY_PASSAGE : BY_DOCUMENT;
     return { view: s.q.trim() ? "search" : "home", search: s };
   }
   if (path === TASKS_ROUTE) {
@@ -93,6 +105,8 @@ export function searchHash(s) {
   if (s.page > 1) params.set("trang", String(s.page));
   for (const f of FACETS) if (s[f.key]) params.set(f.param, s[f.key]);
   if (s.kind) params.set("loai-doan", s.kind);
+  if (s.status === "current") params.set("hieu-luc", "con");
+  if (s.group === BY_PASSAGE) params.set("theo", "doan");
   return "#" + SEARCH_ROUTE + "?" + params.toString();
 }
 

@@ -1,10 +1,12 @@
 /*
- * The document view: metadata, table of contents, the full text (as text nodes) with
- * the cited passage marked and brought into view, and the way back to the list.
+ * The document view: metadata, its status (amended, replaced… by a later document),
+ * the documents it is linked with, table of contents, the full text (as text nodes)
+ * with the cited passage marked and brought into view, and the way back to the list.
  */
 
-import { documentUrl, fileUrl, getJson, isPdf } from "./api.js";
+import { documentUrl, fileUrl, getJson, isPdf, relationsUrl } from "./api.js";
 import { docLabel } from "./citation.js";
+import { renderRelations } from "./doc-relations.js";
 import { $, clear, el, showError } from "./dom.js";
 import { formatDate, isString, shortHeading } from "./format.js";
 import { appendMarked } from "./highlight.js";
@@ -27,6 +29,7 @@ const HEADING_KINDS = new Set([
 let origin = { view: "search", hash: HOME_HASH, depth: 0 };
 let seq = 0; // the document asked for last; an earlier one that loads late is not shown
 const cache = new Map(); // doc_id -> promise of the document
+const relationsCache = new Map(); // doc_id -> promise of its relations
 
 export function init() {
   $("back-link").addEventListener("click", (e) => {
@@ -68,13 +71,18 @@ export function back() {
   else location.hash = origin.hash;
 }
 
-function loadDocument(docId) {
-  if (!cache.has(docId)) {
-    const promise = getJson(documentUrl(docId));
-    promise.catch(() => cache.delete(docId));
-    cache.set(docId, promise);
+/** One request per document and URL kind, kept; a failed one is asked again next time. */
+function cached(store, docId, url) {
+  if (!store.has(docId)) {
+    const promise = getJson(url);
+    promise.catch(() => store.delete(docId));
+    store.set(docId, promise);
   }
-  return cache.get(docId);
+  return store.get(docId);
+}
+
+function loadDocument(docId) {
+  return cached(cache, docId, documentUrl(docId));
 }
 
 function openDocument(route) {
@@ -86,11 +94,15 @@ function openDocument(route) {
   $("back-link").setAttribute("href", origin.hash);
   $("back-link").textContent = BACK_LABELS[from] || BACK_LABELS.search;
   const mine = ++seq;
+  // Asked at once, beside the document; shown once the document is (its section is in it).
+  const relations = cached(relationsCache, route.docId, relationsUrl(route.docId));
+  relations.catch(() => {}); // a failure is shown by showRelations
   loadDocument(route.docId)
     .then((doc) => {
       if (mine !== seq || currentView() !== "doc") return;
       $("doc-loading").hidden = true;
       renderDocument(doc, route);
+      showRelations(relations, String(doc.doc_id || route.docId), mine);
     })
     .catch((err) => {
       if (mine !== seq) return;
@@ -170,6 +182,24 @@ function renderDocument(doc, route) {
     window.scrollTo(0, 0);
     $("doc-title").focus({ preventScroll: true });
   }
+}
+
+/** The status at the top and the "Văn bản liên quan" section, when the relations come. */
+function showRelations(promise, docId, mine) {
+  const status = clear($("doc-status"));
+  status.hidden = true;
+  const body = clear($("doc-relations-body"));
+  body.appendChild(el("p", { class: "hint" }, "Đang tải văn bản liên quan…"));
+  promise
+    .then((data) => {
+      if (mine !== seq || currentView() !== "doc") return;
+      renderRelations(data, docId, status, clear(body));
+    })
+    .catch((err) => {
+      if (mine !== seq) return;
+      const notice = el("p", { class: "notice notice-error", role: "alert" });
+      clear(body).appendChild(showError(notice, err, "Không tải được văn bản liên quan."));
+    });
 }
 
 /** Bring the cited passage into view and move the focus there (Tab goes on from it). */

@@ -1,21 +1,24 @@
 /*
  * The search view (and the start page, which shares its section): search as one
- * types, results with their citation and highlights, facet and kind chips, paging.
+ * types, results by document (each with its best passages) or by passage, with their
+ * citation, highlights and badges; facet and kind chips, "only in force", paging.
  */
 
 import { LatestRequest, MAX_RESULTS, PAGE_SIZE, STATS_URL, fileUrl, getJson, isPdf, searchUrl } from "./api.js";
-import { citationLine } from "./citation.js";
+import { citationLine, documentLine, placeLine } from "./citation.js";
 import { $, clear, el, showError } from "./dom.js";
 import { FACETS } from "./facets.js";
 import { formatCount, isString } from "./format.js";
 import { cleanSpans, renderPassage } from "./highlight.js";
 import { KINDS, kindBadge } from "./kinds.js";
-import { HOME_HASH, docHash, emptySearch, recurringHash, searchHash } from "./router.js";
+import { badgeLine } from "./relations.js";
+import { BY_DOCUMENT, BY_PASSAGE, HOME_HASH, docHash, emptySearch, recurringHash, searchHash } from "./router.js";
 import { currentView, setListHash, showSection } from "./shell.js";
 import { similarToggle } from "./similar.js";
 
 const DEBOUNCE_MS = 250;
 const FACET_LIMIT = 8; // values shown per facet before "Xem thêm"
+const CARD_EXCERPT_CHARS = 320; // a document's passages are shorter excerpts: it shows several
 
 let current = emptySearch(); // the search in the route (and the box)
 let debounce = null;
@@ -24,11 +27,16 @@ let statsLoaded = false;
 const request = new LatestRequest(setBusy);
 
 function searchKey(s) {
-  return JSON.stringify([s.q.trim(), s.page, s.doc_type, s.issuer, s.year, s.kind]);
+  return JSON.stringify([s.q.trim(), s.page, s.doc_type, s.issuer, s.year, s.kind, s.status, s.group]);
 }
 
 function hasFilters(s) {
-  return FACETS.some((f) => s[f.key]) || Boolean(s.kind);
+  return FACETS.some((f) => s[f.key]) || Boolean(s.kind) || Boolean(s.status);
+}
+
+/** The same query and grouping without any filter. */
+function unfilteredHash(s) {
+  return searchHash(Object.assign(emptySearch(), { q: s.q, group: s.group }));
 }
 
 /** The box typed into, submitted: the header's search form. */
@@ -42,6 +50,9 @@ export function init() {
   $("search-form").addEventListener("submit", (e) => {
     e.preventDefault();
     commitQuery();
+  });
+  $("current-only").addEventListener("change", (e) => {
+    location.hash = searchHash(Object.assign({}, current, { page: 1, status: e.target.checked ? "current" : "" }));
   });
 }
 
@@ -163,11 +174,15 @@ function renderResults(data, s) {
   showSearchView();
   $("error").hidden = true;
   $("search-layout").hidden = false;
-  const results = Array.isArray(data.results) ? data.results : [];
-  const total = Number.isFinite(data.total) ? data.total : results.length;
+  // By document when the API answered so (documents), by passage otherwise (results).
+  const byDocument = Array.isArray(data.documents);
+  const items = (byDocument ? data.documents : Array.isArray(data.results) ? data.results : []).filter(
+    (x) => x && typeof x === "object"
+  );
+  const total = Number.isFinite(data.total) ? data.total : items.length;
   const k = Number.isFinite(data.k) && data.k > 0 ? data.k : PAGE_SIZE;
   const page = Number.isFinite(data.page) && data.page > 0 ? data.page : s.page;
-  // The API pages through the first MAX_RESULTS passages only.
+  // The API pages through the first MAX_RESULTS passages (or the documents among them) only.
   const pages = Math.max(1, Math.min(Math.ceil(total / k), Math.floor(MAX_RESULTS / k)));
   const query = isString(data.query) ? data.query : s.q.trim();
   document.title = `${query} — vanban`;
@@ -176,10 +191,11 @@ function renderResults(data, s) {
   const timings = data.timings_ms || {};
   const ms = Number.isFinite(timings.total) ? Math.round(timings.total) : null;
   let status;
-  if (total === 0 || (results.length === 0 && page === 1)) {
+  if (total === 0 || (items.length === 0 && page === 1)) {
     status = `Không tìm thấy kết quả cho “${query}”` + (hasFilters(s) ? " với bộ lọc đang chọn." : ".");
   } else {
-    status = `Tìm thấy ${formatCount(total)} đoạn` + (ms !== null ? ` (${formatCount(ms)} ms)` : "");
+    const counted = byDocument ? "văn bản" : "đoạn";
+    status = `Tìm thấy ${formatCount(total)} ${counted}` + (ms !== null ? ` (${formatCount(ms)} ms)` : "");
     if (pages > 1) status += ` — trang ${page}/${pages}`;
   }
   $("status").textContent = status;
@@ -194,11 +210,12 @@ function renderResults(data, s) {
   }
 
   renderFacets(data.facets || {}, s);
+  renderOptions(s);
   renderKindFilter(s);
 
   const list = clear($("results"));
   list.setAttribute("start", String((page - 1) * k + 1));
-  if (results.length === 0) {
+  if (items.length === 0) {
     const empty = el("li", { class: "empty" });
     if (total > 0) {
       empty.appendChild(el("p", null, "Trang này không còn kết quả."));
@@ -208,7 +225,7 @@ function renderResults(data, s) {
       empty.appendChild(el("p", null, "Không tìm thấy kết quả cho ", el("q", null, query), "."));
       const tips = el("ul", { class: "tips" });
       if (hasFilters(s)) {
-        const unfiltered = searchHash(Object.assign(emptySearch(), { q: s.q }));
+        const unfiltered = unfilteredHash(s);
         tips.appendChild(el("li", null, el("a", { href: unfiltered }, "Bỏ bộ lọc"), " và tìm lại."));
       }
       tips.appendChild(el("li", null, "Thử ít từ hơn, hoặc từ đồng nghĩa, chữ viết tắt (GPMB, KT-XH)."));
@@ -216,8 +233,83 @@ function renderResults(data, s) {
     }
     list.appendChild(empty);
   }
-  for (const r of results) list.appendChild(renderResult(r));
+  for (const x of items) list.appendChild(byDocument ? renderDocumentResult(x) : renderResult(x));
   renderPager(page, pages, s);
+}
+
+/** The grouping toggle (links, so that each grouping has its address) and "only in force". */
+function renderOptions(s) {
+  for (const [id, group] of [["group-document", BY_DOCUMENT], ["group-passage", BY_PASSAGE]]) {
+    const link = $(id);
+    const on = s.group === group;
+    link.setAttribute("href", searchHash(Object.assign({}, s, { page: 1, group })));
+    link.classList.toggle("seg-on", on);
+    if (on) link.setAttribute("aria-current", "true");
+    else link.removeAttribute("aria-current");
+  }
+  $("current-only").checked = s.status === "current";
+}
+
+/** Where a passage lies in its document, linked to it there: "mục 2 › … — trang 3". */
+function passagePlace(r, docId) {
+  const c = r.citation || {};
+  const span = Array.isArray(c.char_span) ? c.char_span : null;
+  const chunkId = Number.isInteger(r.chunk_id) ? r.chunk_id : null;
+  const place = placeLine(c, docId);
+  return el(
+    "a",
+    { href: docHash(docId, span, chunkId), class: "passage-link", "data-doc": docId },
+    place || "Đoạn trích (ngoài các mục)"
+  );
+}
+
+/** One card per document: its citation and badges, its best passages each where it lies
+ * and highlighted, and how many more of its passages matched. */
+function renderDocumentResult(d) {
+  const c = d.citation || {};
+  const docId = String(d.doc_id || "");
+  const passages = Array.isArray(d.passages) ? d.passages.filter((p) => p && typeof p === "object") : [];
+  const best = passages[0] || null;
+  const bestSpan = best && Array.isArray((best.citation || {}).char_span) ? best.citation.char_span : null;
+  const bestChunk = best && Number.isInteger(best.chunk_id) ? best.chunk_id : null;
+  const item = el("li", { class: "result doc-result", "data-doc": docId });
+  // The title opens the document at its best passage: where a reader of the card wants to be.
+  const link = el(
+    "a",
+    { href: docHash(docId, bestSpan, bestChunk), class: "result-link", "data-doc": docId },
+    documentLine(c, docId)
+  );
+  item.appendChild(el("h3", { class: "citation" }, link));
+  const match = isString(d.match) ? d.match : (passages.find((p) => isString(p.match)) || {}).match;
+  const badges = badgeLine(match, d.status);
+  if (badges) item.appendChild(badges);
+  if (isString(c.subject)) item.appendChild(el("p", { class: "subject" }, c.subject));
+
+  const list = el("ol", { class: "doc-passages" });
+  for (const p of passages) {
+    const hit = el("li", { class: "hit" });
+    const kind = kindBadge(p.kind);
+    hit.appendChild(el("p", { class: "passage-place" }, kind, kind ? " " : null, passagePlace(p, docId)));
+    appendPassage(hit, p, docId, { chars: CARD_EXCERPT_CHARS });
+    list.appendChild(hit);
+  }
+  if (passages.length) item.appendChild(list);
+
+  const foot = el("p", { class: "result-actions doc-actions-line" });
+  const more = Number.isInteger(d.more) && d.more > 0 ? d.more : 0;
+  if (more) {
+    foot.appendChild(
+      el(
+        "a",
+        { href: docHash(docId), class: "more-link", "data-doc": docId },
+        `${formatCount(more)} đoạn khác`,
+        el("span", { class: "more-where" }, " trong văn bản này")
+      )
+    );
+  }
+  foot.appendChild(fileLink(docId, best ? best.citation : null));
+  item.appendChild(foot);
+  return item;
 }
 
 function renderResult(r) {
@@ -226,20 +318,30 @@ function renderResult(r) {
   const span = Array.isArray(c.char_span) ? c.char_span : null;
   const chunkId = Number.isInteger(r.chunk_id) ? r.chunk_id : null;
   const href = docHash(docId, span, chunkId);
-  const item = el("li", { class: "result" });
-  const link = el("a", { href, class: "result-link", "data-doc": docId }, citationLine(c, docId));
+  const item = el("li", { class: "result hit" });
+  const link = el("a", { href, class: "result-link passage-link", "data-doc": docId }, citationLine(c, docId));
   const heading = el("h3", { class: "citation" }, link);
   item.appendChild(heading);
+  const badges = badgeLine(r.match, r.status);
+  if (badges) item.appendChild(badges);
   const kind = kindBadge(r.kind);
   if (isString(c.subject) || kind) {
     const subject = isString(c.subject) ? c.subject : null;
     item.appendChild(el("p", { class: "subject" }, kind, kind && subject ? " " : null, subject));
   }
+  appendPassage(item, r, docId, { withFile: true });
+  return item;
+}
 
+/** The passage, an excerpt around its first match, with its actions: the whole passage,
+ * the original file (when asked), its recurrences (for a shortcoming), similar passages. */
+function appendPassage(item, r, docId, { withFile = false, chars } = {}) {
+  const c = r.citation || {};
+  const chunkId = Number.isInteger(r.chunk_id) ? r.chunk_id : null;
   const text = typeof r.text === "string" ? r.text : "";
   const spans = cleanSpans(r.highlights, text.length);
   const passage = el("p", { class: "passage", lang: "vi" });
-  const cut = renderPassage(passage, text, spans, false);
+  const cut = renderPassage(passage, text, spans, false, chars);
   item.appendChild(passage);
 
   const actions = el("p", { class: "result-actions" });
@@ -247,22 +349,13 @@ function renderResult(r) {
     const toggle = el("button", { type: "button", class: "linkish", "aria-expanded": "false" }, "Hiện toàn đoạn");
     toggle.addEventListener("click", () => {
       const open = toggle.getAttribute("aria-expanded") !== "true";
-      renderPassage(passage, text, spans, open);
+      renderPassage(passage, text, spans, open, chars);
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
       toggle.textContent = open ? "Thu gọn" : "Hiện toàn đoạn";
     });
     actions.appendChild(toggle);
   }
-  const page = Array.isArray(c.pages) && Number.isInteger(c.pages[0]) ? c.pages[0] : null;
-  const pdf = isPdf(docId);
-  actions.appendChild(
-    el(
-      "a",
-      { href: fileUrl(docId, page, pdf), class: "file-link", target: "_blank", rel: "noopener" },
-      "Tệp gốc",
-      pdf && page ? el("span", { class: "visually-hidden" }, ` (PDF, trang ${page})`) : null
-    )
-  );
+  if (withFile) actions.appendChild(fileLink(docId, c));
   if (chunkId !== null) {
     if (r.kind === "shortcoming") {
       const recurring = recurringHash({ q: "", passage: chunkId });
@@ -272,10 +365,22 @@ function renderResult(r) {
     actions.appendChild(similarToggle(chunkId, panel, "Tương tự"));
     item.appendChild(actions);
     item.appendChild(panel);
-  } else {
+  } else if (actions.firstChild) {
     item.appendChild(actions);
   }
-  return item;
+}
+
+/** The original file; a PDF opens at the passage's page. */
+function fileLink(docId, citation) {
+  const c = citation || {};
+  const page = Array.isArray(c.pages) && Number.isInteger(c.pages[0]) ? c.pages[0] : null;
+  const pdf = isPdf(docId);
+  return el(
+    "a",
+    { href: fileUrl(docId, page, pdf), class: "file-link", target: "_blank", rel: "noopener" },
+    "Tệp gốc",
+    pdf && page ? el("span", { class: "visually-hidden" }, ` (PDF, trang ${page})`) : null
+  );
 }
 
 /** Chips for the kind of passage (result, shortcoming, task…), above the results. */
@@ -317,6 +422,7 @@ function renderFacets(facets, s) {
     filtersOpen = details.open;
   });
   const activeNames = FACETS.filter((f) => s[f.key]).map((f) => s[f.key]);
+  if (s.status === "current") activeNames.push("còn hiệu lực");
   details.appendChild(
     el(
       "summary",
@@ -379,7 +485,7 @@ function renderFacets(facets, s) {
     box.appendChild(group);
   }
   if (hasFilters(s)) {
-    const unfiltered = searchHash(Object.assign(emptySearch(), { q: s.q }));
+    const unfiltered = unfilteredHash(s);
     const clearAll = el("a", { href: unfiltered, class: "button-link" }, "Xóa bộ lọc");
     box.appendChild(el("p", { class: "clear-filters" }, clearAll));
   } else if (!any) {
