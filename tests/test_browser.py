@@ -1019,9 +1019,10 @@ def test_document_view_relations_both_ways_and_status(tab, artifacts):
     start = text.index(replaced)
     basis = "Nghị định số 85/2016/NĐ-CP ngày 01 tháng 7 năm 2016"
 
-    def link(relation, target, number, written, span=None, source=QD_156):
-        return {"source": source, "target": target, "number": number, "relation": relation, "doc_type": None,
-                "date": None, "issuer": None, "text": written, "char_span": span}
+    def link(relation, target, number, written, span=None, source=QD_156, source_number=None, source_date=None):
+        return {"source": source, "source_number": source_number, "source_date": source_date, "target": target,
+                "number": number, "relation": relation, "doc_type": None, "date": None, "issuer": None,
+                "text": written, "char_span": span}
 
     body = {
         "doc_id": QD_156,
@@ -1034,7 +1035,8 @@ def test_document_view_relations_both_ways_and_status(tab, artifacts):
         "incoming": [
             link("cites", QD_156, "156/QĐ-UBND", "Quyết định số 156/QĐ-UBND ngày 10/01/2024", [100, 140],
                  source="2024-11-cv-1127-su-co-an-toan-thong-tin-cong-ttdt.txt"),
-            link("amends", QD_156, "156/QĐ-UBND", "Quyết định số 156/QĐ-UBND", [50, 80], source=CV_812),
+            link("amends", QD_156, "156/QĐ-UBND", "Quyết định số 156/QĐ-UBND", [50, 80], source=CV_812,
+                 source_number="812/UBND-NN", source_date="2024-09-11"),
         ],
         "status": [{"status": "amended_by", "doc_id": CV_812, "number": "812/UBND-NN", "issued_date": "2024-09-11"}],
     }
@@ -1065,6 +1067,8 @@ def test_document_view_relations_both_ways_and_status(tab, artifacts):
     assert groups[("in", "cites")]["links"] == [
         _doc_href("2024-11-cv-1127-su-co-an-toan-thong-tin-cong-ttdt.txt") + "?doan=100-140"
     ]
+    # without a number, the citing document is named by its id
+    assert groups[("in", "cites")]["items"][0].startswith("2024-11-cv-1127-su-co-an-toan-thong-tin-cong-ttdt.txt — ")
     # The status at the top of the view, linked to the later document.
     status = page.locator("#doc-status a.badge-status")
     expect(status).to_have_count(1)

@@ -52,16 +52,14 @@ function outgoingItem(link, docId) {
   return item;
 }
 
-/** "Được sửa đổi, bổ sung bởi": the citing document, opened where it cites this one, and
- * what it says there. The API names a citing document by its id; its number and date are
- * known when it also gives this one a status. */
-function incomingItem(link, names) {
+/** "Được sửa đổi, bổ sung bởi": the citing document (its number and date, as the API
+ * gives them), opened where it cites this one, and what it says there. */
+function incomingItem(link) {
   const source = String(link.source || "");
-  const named = names.get(source);
   let label = source;
-  if (named && isString(named.number)) {
-    const date = isString(named.issued_date) ? ` ngày ${formatDate(named.issued_date)}` : "";
-    label = `Văn bản số ${named.number}${date}`;
+  if (isString(link.source_number)) {
+    const date = isString(link.source_date) ? ` ngày ${formatDate(link.source_date)}` : "";
+    label = `Văn bản số ${link.source_number}${date}`;
   }
   const href = docHash(source, isSpan(link.char_span) ? link.char_span : null);
   const item = el("li", { class: "rel-item", "data-relation": link.relation });
@@ -114,16 +112,12 @@ export function renderRelations(data, docId, statusBox, body) {
     body.appendChild(el("p", { class: "hint rel-empty" }, "Chưa ghi nhận văn bản liên quan trong kho."));
     return;
   }
-  const names = new Map();
-  for (const st of Array.isArray(d.status) ? d.status : []) {
-    if (st && isString(st.doc_id) && !names.has(st.doc_id)) names.set(st.doc_id, st);
-  }
   for (const [relation, links] of outgoing) {
     const items = links.map((l) => outgoingItem(l, docId));
     body.appendChild(group("out", relation, outgoingLabel(relation), items));
   }
   for (const [relation, links] of incoming) {
-    const items = links.map((l) => incomingItem(l, names));
+    const items = links.map((l) => incomingItem(l));
     body.appendChild(group("in", relation, incomingLabel(relation), items));
   }
 }
