@@ -184,11 +184,18 @@ class Searcher:
         dense: list[tuple[int, float]] = []
         dense_query = None
         dense_weight = s.dense_weight
+        known: list[tuple[int, float, str]] = []
+        if mode != "dense":
+            t = time.perf_counter()
+            known = self._known_items(text, allowed)
+            timings["known"] = _ms(t)
         if mode in ("hybrid", "lexical"):
             t = time.perf_counter()
             lexical = self.lexical.search(text, want, allowed)
             timings["lexical"] = _ms(t)
-        if mode in ("hybrid", "dense") and self.encoder is not None:
+        # A document number means nothing to the embedding model: once documents bear it,
+        # the rest of the answer is the passages that write it.
+        if mode in ("hybrid", "dense") and self.encoder is not None and not known:
             t = time.perf_counter()
             dense_query, dense_weight = self._dense_query(text)
             qv = self._embed(dense_query)
@@ -201,13 +208,9 @@ class Searcher:
 
         t = time.perf_counter()
         fused = self._fuse(lexical, dense, mode, dense_weight)
-        matches: dict[int, str] = {}
-        if mode != "dense":
-            known = self._known_items(text, allowed)
-            if known:
-                matches = {cid: match for cid, _, match in known}
-                fused = [(cid, score) for cid, score, _ in known] + [(c, v) for c, v in fused if c not in matches]
-        timings["known"] = _ms(t)
+        matches = {cid: match for cid, _, match in known}
+        if known:
+            fused = [(cid, score) for cid, score, _ in known] + [(c, v) for c, v in fused if c not in matches]
         ranks = ({c: r + 1 for r, (c, _) in enumerate(lexical)}, {c: r + 1 for r, (c, _) in enumerate(dense)})
         records = self.store.get_chunks([cid for cid, _ in fused[: (k + offset) * 3]])
         results = self._assemble(fused, records, text if highlights else None, k + offset, ranks, matches)[offset:]
