@@ -46,6 +46,7 @@ TYPE_CODES: dict[str, str | None] = {
     "Văn bản hợp nhất": "VBHN",  # a consolidated text: "29/VBHN-BXD"
     "Đính chính": "ĐC",  # a correction: "2900/ĐC-BTNMT"
     "Sao lục": "SL",  # a copy (Decree 30, Appendix I): "05/SL-UBND"
+    "Kết luận": "KL",  # of a Party body: "18-KL/TW"
     "Luật": None,
     "Bộ luật": None,
     "Công văn": None,

@@ -31,6 +31,8 @@ _STATE = (
 # A Party number: sequence - type code / body ("218-TB/HU", "06-NQ/TU").
 _PARTY = rf"(?P<pseq>\d{{1,5}})\s*-\s*(?P<pcode>[{_LETTER}]{{1,6}})\s*/\s*(?P<porg>[{_LETTER}][\w.]*(?:-[\w.]*[{_LETTER}\d])*)"
 NUMBER_RX = re.compile(rf"(?<![\w/.-])(?:{_PARTY}|{_STATE})(?![\w/])")
+# In running text a full stop after a number ends the sentence: "… Luật số 45/2013/QH13." cites "45/2013/QH13".
+_NUMBER_IN_TEXT = re.compile(rf"(?<![\w/.-])(?:{_PARTY}|{_STATE})(?<!\.)(?![\w/])")
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def parse_number(text: str) -> DocNumber | None:
 def find_numbers(text: str) -> list[tuple[int, int, DocNumber]]:
     """Every document number written in ``text``, as (start, end, number)."""
     out = []
-    for m in NUMBER_RX.finditer(text):
+    for m in _NUMBER_IN_TEXT.finditer(text):
         number = _from_match(m)
         if number is not None:
             out.append((m.start(), m.end(), number))

@@ -62,3 +62,10 @@ def test_numbers_in_running_text():
     assert find_numbers("ngày 19/7/2024, 50/50, tỷ lệ 3/4") == []
     odd = "Nghị quyết 66.11/2026/NQ-CP và Nghị quyết liên tịch 01/2012/NQLT/CP-BCHTWĐTN"
     assert [n.key for _, _, n in find_numbers(odd)] == ["66.11/2026/NQ-CP", "1/2012/NQLT/CP-BCHTWDTN"]
+
+
+def test_a_full_stop_after_a_number_ends_the_sentence():
+    text = "Theo Luật số 45/2029/QH15. Thực hiện Kết luận số 06-KL/TU. Xem Quyết định số 5/QĐ."
+    found = [(text[a:b], n.key, n.type_code) for a, b, n in find_numbers(text)]
+    assert found == [("45/2029/QH15", "45/2029/QH15", None), ("06-KL/TU", "6-KL/TU", "KL"), ("5/QĐ", "5/QD", "QĐ")]
+    assert find_numbers("số 12/TT.BTC hôm nay")[0][2].key == "12/TT.BTC"

@@ -144,6 +144,81 @@ def test_an_aside_in_brackets_is_its_own_statement():
     assert relations(text) == [("41/2019/QH14", "cites")]
 
 
+def test_guidance_governs_what_is_done_under_a_document():
+    text = "Thông tư hướng dẫn việc thu tiền thuê nhà công vụ theo quy định tại Nghị định số 12/2029/NĐ-CP."
+    assert relations(text) == [("12/2029/NĐ-CP", "guides")]
+    # A statement that sets rules ("quy định về") on matters another document provides for.
+    title = "Thông tư số 7/2031/TT-BCT quy định về kiểm tra chất lượng phân bón quy định tại Nghị định số 31/2030/NĐ-CP."
+    assert relations(title, title=True) == [("31/2030/NĐ-CP", "guides")]
+    assert relations("Thông tư này quy định về mức phí theo Nghị định số 4/2030/NĐ-CP.") == [("4/2030/NĐ-CP", "guides")]
+    # "quy định tại" opening a statement is the noun phrase, not the verb
+    assert relations("Quy định tại Điều 5 Nghị định số 4/2030/NĐ-CP được áp dụng.") == [("4/2030/NĐ-CP", "cites")]
+    # a scheme issued under a decision stands for the decision
+    text = 'Thông tư hướng dẫn sử dụng kinh phí thực hiện Đề án "Phát triển nghề muối" ban hành theo Quyết định số 77/QĐ-TTg.'
+    assert relations(text) == [("77/QĐ-TTg", "guides")]
+
+
+def test_items_each_under_its_own_document_share_the_verb():
+    text = ("Thông tư hướng dẫn chế độ phụ cấp trực theo Nghị định số 21/2029/NĐ-CP của Chính phủ, mức trợ cấp "
+            "thôi việc theo Nghị định số 22/2029/NĐ-CP và tiền ăn ca theo quy định tại Nghị định số 23/2029/NĐ-CP.")
+    assert relations(text) == [("21/2029/NĐ-CP", "guides"), ("22/2029/NĐ-CP", "guides"), ("23/2029/NĐ-CP", "guides")]
+    # inside the description of an amended circular they stay citations
+    text = ("Thông tư sửa đổi Thông tư số 8/2028/TT-BTC hướng dẫn chế độ trực theo Nghị định số 21/2027/NĐ-CP, "
+            "chế độ ăn ca theo Nghị định số 22/2027/NĐ-CP.")
+    assert relations(text) == [("8/2028/TT-BTC", "amends"), ("21/2027/NĐ-CP", "cites"), ("22/2027/NĐ-CP", "cites")]
+
+
+def test_semicolons_between_parts_and_in_titles_keep_the_verb():
+    text = ("Thông tư sửa đổi điểm a khoản 1 Điều 3; khoản 2 Điều 7 của Quy chế thi nghề ban hành kèm theo "
+            "Quyết định số 15/2029/QĐ-BLĐTBXH.")
+    assert relations(text) == [("15/2029/QĐ-BLĐTBXH", "amends")]
+    title = ("Thông tư số 4/2031/TT-BXD hướng dẫn về thu tiền bán nhà; thanh toán tiền chênh lệch thuê nhà "
+             "theo Nghị định số 9/2030/NĐ-CP")
+    assert relations(title, title=True) == [("9/2030/NĐ-CP", "guides")]
+    # in a text, a semicolon still ends the item the verb belonged to
+    text = "Giao các xã triển khai kế hoạch; các phòng báo cáo kết quả theo Công văn số 15/UBND-VP."
+    assert relations(text) == [("15/UBND-VP", "cites")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Thông tư dừng thực hiện Thông tư số 63/2029/TT-BTC của Bộ Tài chính.", "repeals"),
+    ("Quyết định về việc ngừng hiệu lực thi hành đối với Thông tư số 5/2029/TT-BYT.", "repeals"),
+    ("Quyết định ngưng áp dụng Quyết định số 41/2029/QĐ-UBND.", "repeals"),
+    # a suspension for a time leaves the document in force afterwards
+    ("Quyết định tạm dừng thực hiện Quyết định số 41/2029/QĐ-UBND.", "cites"),
+    ("Quyết định tạm ngưng hiệu lực khoản 3 Điều 2 Thông tư số 5/2029/TT-BYT.", "cites"),
+])
+def test_a_suspension_without_end_is_recorded_as_a_repeal(text, expected):
+    [(_, relation)] = relations(text)
+    assert relation == expected
+
+
+def test_a_verb_with_a_tone_mark_dropped_or_mistyped():
+    text = "Thông tư bãi bỏ Thông tư số 3/2028/TT-BCT, bài bỏ một phần Thông tư số 6/2029/TT-BCT, Thông tư số 7/2029/TT-BCT."
+    assert relations(text) == [("3/2028/TT-BCT", "repeals"), ("6/2029/TT-BCT", "repeals"), ("7/2029/TT-BCT", "repeals")]
+    assert relations("Quyết định bố sung Quyết định số 9/2029/QĐ-UBND.") == [("9/2029/QĐ-UBND", "amends")]
+    assert relations("Quyết định huy bỏ Quyết định số 9/2029/QĐ-UBND.") == [("9/2029/QĐ-UBND", "repeals")]
+    # but no verb is read into words that differ from it by a tone mark alone
+    assert relations("Báo cáo về hoạch định chính sách gửi kèm Công văn số 12/UBND-TNMT.") == [("12/UBND-TNMT", "cites")]
+    text = "Thông tư hướng dẫn thể thức văn bản hành chính tại Nghị định số 30/2029/NĐ-CP."
+    assert relations(text) == [("30/2029/NĐ-CP", "guides")]
+    assert relations("Tại ga thì hành khách xuất trình vé theo Quyết định số 5/QĐ-ĐS.") == [("5/QĐ-ĐS", "cites")]
+    text = "Kế hoạch xây dựng thực hiện Quyết định số 9/QĐ-TTg."
+    assert relations(text) == [("9/QĐ-TTg", "implements")]
+
+
+def test_a_verb_that_opens_a_laws_name_governs_nothing_after_it():
+    text = ("Thông tư hướng dẫn thi hành một số điều của Luật Phí; Luật sửa đổi, bổ sung một số điều của Luật Phí "
+            "và Nghị định số 120/2029/NĐ-CP của Chính phủ.")
+    assert relations(text) == [("120/2029/NĐ-CP", "guides")]
+
+
+def test_party_conclusions_are_numbered_documents():
+    text = "Chương trình hành động thực hiện Kết luận số 18-KL/TW ngày 5/1/2030 của Bộ Chính trị."
+    [ref] = find_references(text)
+    assert (ref.number, ref.doc_type, ref.relation, ref.issuer) == ("18-KL/TW", "Kết luận", "implements", "Bộ Chính trị")
+
+
 def test_a_title_whose_type_is_the_verb():
     title = "Đính chính số 1346/BCA-C61 Thông tư số 11/2013/TT-BCA ngày 01/3/2013 của Bộ Công an"
     assert relations(title, "1346/BCA-C61", title=True) == [("11/2013/TT-BCA", "corrects")]
@@ -175,6 +250,8 @@ def test_the_parts_of_a_reference():
      "Bộ Văn hóa, Thể thao và Du lịch"),
     ("triển khai thi hành Luật Dân số số 113/2025/QH15", "Luật", None, None),
     ("theo số 3372/QĐ-UBND ngày 09/12/2022", "Quyết định", "2022-12-09", None),
+    # a name goes on after "và" in capitals only
+    ("theo Nghị định số 5/2030/NĐ-CP của Chính phủ và điều chỉnh trợ cấp", "Nghị định", None, "Chính phủ"),
 ])
 def test_type_date_and_issuer(text, doc_type, date, issuer):
     [ref] = find_references(text)
