@@ -33,7 +33,7 @@ from indexer.vectors import VectorIndex, VectorSettings
 from indexer.vocabulary import Vocabulary
 
 # Bump when parsing or chunking changes what passages a file gives.
-PIPELINE_VERSION = 7
+PIPELINE_VERSION = 8
 
 
 class PassageEncoder(Protocol):
