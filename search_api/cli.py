@@ -318,6 +318,174 @@ def cmd_relations(args: argparse.Namespace, settings: Settings, out: TextIO, err
     return 0
 
 
+def _accounts(settings: Settings):
+    from search_api.accounts import open_accounts
+
+    return open_accounts(settings)
+
+
+def _audit_users_change(settings: Settings, change: str, name: str, **details: object) -> None:
+    """``vanban users …`` changes go to the audit log too, as kind "cli" with the operating-system user."""
+    import getpass as _getpass
+
+    from search_api.audit import open_audit
+
+    try:
+        os_user = _getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        os_user = None
+    log = open_audit(settings)
+    try:
+        log.record("users_change", user=None, kind="cli", details={"change": change, "name": name, "os_user": os_user,
+                                                                   **details})
+    finally:
+        log.close()
+
+
+def _account_error(exc, err: TextIO) -> int:
+    print(f"Lỗi [{exc.code}]: {exc.message}", file=err)
+    return 2
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from search_api.accounts import AccountError
+
+    accounts = _accounts(settings)
+    try:
+        token = accounts.add_user(args.name, args.groups, admin=args.admin)
+        user = accounts.user(args.name)
+    except AccountError as exc:
+        return _account_error(exc, err)
+    _audit_users_change(settings, "add", user.name, groups=list(user.groups), admin=user.admin)
+    if args.json:
+        out.write(json.dumps({"name": user.name, "token": token}, ensure_ascii=False) + "\n")
+        return 0
+    render.print_new_token(user, token, out, err, created=True)
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    users = _accounts(settings).list_users()
+    if args.json:
+        out.write(json.dumps({"users": [asdict(u) for u in users]}, ensure_ascii=False) + "\n")
+        return 0
+    render.print_users(users, out)
+    return 0
+
+
+def cmd_users_remove(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from search_api.accounts import AccountError
+
+    accounts = _accounts(settings)
+    try:
+        name = accounts.user(args.name).name
+        accounts.remove_user(name)
+    except AccountError as exc:
+        return _account_error(exc, err)
+    _audit_users_change(settings, "remove", name)
+    print(f"Đã xóa người dùng {name}; mã truy cập và các phiên đăng nhập của người này hết hiệu lực.", file=out)
+    return 0
+
+
+def cmd_users_set(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from search_api.accounts import AccountError, parse_groups
+
+    if args.groups is None and args.admin is None:
+        print("Lỗi: cần --groups NHÓM1,NHÓM2 (để trống để bỏ mọi nhóm) và/hoặc --admin/--no-admin", file=err)
+        return 2
+    accounts = _accounts(settings)
+    try:
+        accounts.user(args.name)
+        if args.groups is not None:
+            parse_groups(args.groups)  # a bad group name refuses the whole change, before any of it is made
+            accounts.set_groups(args.name, args.groups)
+        if args.admin is not None:
+            accounts.set_admin(args.name, args.admin)
+        user = accounts.user(args.name)
+    except AccountError as exc:
+        return _account_error(exc, err)
+    _audit_users_change(settings, "set", user.name, groups=list(user.groups), admin=user.admin)
+    render.print_users([user], out)
+    return 0
+
+
+def cmd_users_token(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from search_api.accounts import AccountError
+
+    accounts = _accounts(settings)
+    try:
+        token = accounts.new_token(args.name)
+        user = accounts.user(args.name)
+    except AccountError as exc:
+        return _account_error(exc, err)
+    _audit_users_change(settings, "token", user.name, token_id=user.token_id)
+    if args.json:
+        out.write(json.dumps({"name": user.name, "token": token}, ensure_ascii=False) + "\n")
+        return 0
+    render.print_new_token(user, token, out, err, created=False)
+    return 0
+
+
+def _read_password(err: TextIO) -> str | None:
+    """Twice from the terminal, without echo; from a pipe, its first line (for scripts)."""
+    import getpass as _getpass
+
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = _getpass.getpass("Mật khẩu mới: ")
+        if _getpass.getpass("Nhập lại mật khẩu: ") != first:
+            print("Lỗi: hai lần nhập mật khẩu không khớp", file=err)
+            return None
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line[:-1] if line.endswith("\n") else line
+
+
+def cmd_users_password(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from search_api.accounts import AccountError, check_password
+
+    accounts = _accounts(settings)
+    try:
+        name = accounts.user(args.name).name
+    except AccountError as exc:
+        return _account_error(exc, err)
+    password = _read_password(err)
+    if password is None:
+        return 2
+    password = password.rstrip("\r")
+    try:
+        check_password(password)
+        accounts.set_password(name, password)
+    except AccountError as exc:
+        return _account_error(exc, err)
+    _audit_users_change(settings, "password", name)
+    print(f"Đã đặt mật khẩu cho {name}; các phiên đăng nhập cũ của người này đã kết thúc.", file=out)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from search_api.audit import ACTIONS, parse_since, read_audit
+
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as exc:
+        print(f"Lỗi: {exc}", file=err)
+        return 2
+    if args.action and args.action not in ACTIONS:
+        print(f"Lỗi: hành động không hợp lệ {args.action!r} (một trong {', '.join(sorted(ACTIONS))})", file=err)
+        return 2
+    if args.limit < 1:
+        print("Lỗi: --limit phải lớn hơn 0", file=err)
+        return 2
+    entries = read_audit(settings.index_dir, user=args.user, since=since, action=args.action, limit=args.limit,
+                         oldest_first=args.oldest_first)
+    if args.json:
+        for entry in entries:
+            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        return 0
+    render.print_audit(entries, out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vanban", description="Tìm kiếm văn bản hành chính tiếng Việt, có trích dẫn nguồn.")
     parser.add_argument("--home", help="thư mục dữ liệu của vanban (mặc định: $VANBAN_HOME hoặc ~/.cache/vanban)")
@@ -394,7 +562,50 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="đọc các tệp hoặc thư mục và in bảng tóm tắt (mặc định: văn bản mẫu)")
     p.add_argument("paths", nargs="*", help="tệp hoặc thư mục; mặc định là corpus/samples")
     p.set_defaults(func=cmd_inspect)
+
+    _add_users_parser(sub)
+
+    p = sub.add_parser("audit", help="nhật ký truy cập: ai tìm gì, mở văn bản nào, thay đổi gì (mới nhất trước)")
+    p.add_argument("--user", help="chỉ các mục của (hoặc về) người dùng này")
+    p.add_argument("--since", help="từ thời điểm này (YYYY-MM-DD, DD/MM/YYYY hoặc YYYY-MM-DDTHH:MM)")
+    p.add_argument("--action", help="chỉ một loại hành động, ví dụ search, sign_in_failed, users_change")
+    p.add_argument("--limit", type=int, default=100, help="số mục tối đa (mặc định 100)")
+    p.add_argument("--oldest-first", action="store_true", help="cũ nhất trước")
+    p.add_argument("--data-dir", help="thư mục dữ liệu")
+    p.add_argument("--json", action="store_true", help="mỗi dòng một mục JSON, như trong nhật ký")
+    p.set_defaults(func=cmd_audit)
     return parser
+
+
+def _add_users_parser(sub) -> None:
+    users = sub.add_parser("users", help="người dùng, nhóm, mã truy cập và mật khẩu")
+    commands = users.add_subparsers(dest="users_command", required=True)
+
+    def leaf(name: str, help_text: str, func) -> argparse.ArgumentParser:
+        p = commands.add_parser(name, help=help_text)
+        p.add_argument("--data-dir", help="thư mục dữ liệu (mặc định: $VANBAN_DATA_DIR hoặc $VANBAN_HOME/data)")
+        p.set_defaults(func=func)
+        return p
+
+    p = leaf("add", "thêm người dùng; in mã truy cập một lần duy nhất", cmd_users_add)
+    p.add_argument("name")
+    p.add_argument("--groups", help="các nhóm, cách nhau bởi dấu phẩy")
+    p.add_argument("--admin", action="store_true", help="quản trị viên: được ghi (tải lên, xóa, đổi quyền)")
+    p.add_argument("--json", action="store_true", help='in {"name", "token"}')
+    p = leaf("list", "liệt kê người dùng (không có bí mật nào)", cmd_users_list)
+    p.add_argument("--json", action="store_true")
+    p = leaf("remove", "xóa người dùng; mã truy cập và phiên đăng nhập hết hiệu lực ngay", cmd_users_remove)
+    p.add_argument("name")
+    p = leaf("set", "đổi nhóm hoặc quyền quản trị của người dùng", cmd_users_set)
+    p.add_argument("name")
+    p.add_argument("--groups", help="các nhóm mới, cách nhau bởi dấu phẩy (chuỗi rỗng: không nhóm nào)")
+    p.add_argument("--admin", action=argparse.BooleanOptionalAction, default=None, help="bật/tắt quyền quản trị")
+    p = leaf("token", "cấp mã truy cập mới; mã cũ hết hiệu lực ngay", cmd_users_token)
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true", help='in {"name", "token"}')
+    p = leaf("password", "đặt mật khẩu đăng nhập trên trang (đọc từ bàn phím, hoặc dòng đầu của stdin)",
+             cmd_users_password)
+    p.add_argument("name")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -299,3 +299,57 @@ def print_lookup(found, out: TextIO) -> None:
             print(f"   {one_line(m['subject'], 200)}", file=out)
         for st in d.status:
             print(f"   ⚠ {status_line(st)}", file=out)
+
+
+def print_new_token(user, token: str, out: TextIO, err: TextIO, created: bool) -> None:
+    """The token alone on stdout (``TOKEN=$(vanban users add …)`` works); the explanation on stderr."""
+    groups = ", ".join(user.groups) or "không nhóm nào"
+    what = f"Đã tạo người dùng {user.name}" if created else f"Đã cấp mã truy cập mới cho {user.name} (mã cũ hết hiệu lực)"
+    print(f"{what} — nhóm: {groups}{'; quản trị viên' if user.admin else ''}.", file=err)
+    print("Mã truy cập dưới đây chỉ hiện một lần; hãy lưu lại (gửi kèm tiêu đề Authorization: Bearer …):", file=err)
+    print(token, file=out)
+
+
+def print_users(users, out: TextIO) -> None:
+    """``vanban users list``: one user a line; no secret, only the token's public id."""
+    if not users:
+        print("Chưa có người dùng nào (thêm bằng: vanban users add TÊN --groups NHÓM).", file=out)
+        return
+    print(f"{'Tên':24} {'Quản trị':8} {'Mật khẩu':8} {'Mã (id)':12} {'Cập nhật':20} Nhóm", file=out)
+    for u in users:
+        print(f"{u.name[:24]:24} {'có' if u.admin else '-':8} {'có' if u.has_password else '-':8} {u.token_id:12} "
+              f"{u.updated:20} {', '.join(u.groups) or '-'}", file=out)
+
+
+AUDIT_ACTION_LABELS = {
+    "search": "tìm kiếm", "open_document": "mở văn bản", "download": "tải tệp gốc", "upload": "tải lên",
+    "delete": "xóa văn bản", "access_change": "đổi quyền đọc", "sign_in": "đăng nhập", "sign_in_failed": "đăng nhập sai",
+    "sign_out": "đăng xuất", "users_change": "đổi người dùng", "refused": "bị từ chối",
+}
+
+
+def audit_line(entry: Mapping[str, Any]) -> str:
+    """"2025-03-01 08:15:02Z  lan  tìm kiếm  query=bão số 3  (10.0.0.7)"."""
+    when = str(entry.get("ts", "")).replace("T", " ")
+    when = re.sub(r"\.\d+Z$", "Z", when)
+    who = entry.get("user") or {"anonymous": "(ẩn danh)", "admin_token": "(mã quản trị)", "cli": "(dòng lệnh)"}.get(
+        entry.get("kind"), f"({entry.get('kind')})")
+    action = AUDIT_ACTION_LABELS.get(entry.get("action"), entry.get("action"))
+    details = entry.get("details") or {}
+    shown = "; ".join(f"{k}={one_line(v if isinstance(v, str) else _compact(v), 160)}" for k, v in details.items()
+                      if v not in (None, "", [], {}))
+    address = f"  ({entry['address']})" if entry.get("address") else ""
+    return f"{when}  {who}  {action}{'  ' + shown if shown else ''}{address}"
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def print_audit(entries, out: TextIO) -> None:
+    if not entries:
+        print("Không có mục nào trong nhật ký.", file=out)
+    for entry in entries:
+        print(audit_line(entry), file=out)

@@ -49,6 +49,14 @@ class Settings:
     max_page_size: int = 50  # results per page of the API
     max_upload_mb: int = 50
     max_upload_files: int = 20
+    # Callers without a token or session: "public" (they read public documents) or "none" (refused).
+    anonymous: str = "public"
+    session_hours: int = 12  # how long a sign-in on the page lasts
+    # Sign-in throttling: this many failures for one name or one address within the window hold it back.
+    signin_max_failures: int = 5
+    signin_window_s: int = 600
+    audit_max_mb: int = 10  # the audit log rotates at this size …
+    audit_keep: int = 10  # … keeping this many older files
 
     @property
     def model_dir(self) -> Path:
