@@ -18,10 +18,11 @@ Secrets are stored only as salted hashes:
 
 Checking a token's scrypt hash costs tens of milliseconds, too much for every
 request, so a verified token is remembered in memory for a few minutes under
-the SHA-256 of the token (never the token). Each remembered entry holds the
-user's ``version``, which every change to the user bumps; a hit re-reads that
-one integer, so a group change, a new token or a removal takes effect on the
-very next request, also when another process (the CLI) made it.
+the SHA-256 of the token (never the token). A hit re-reads the user's row by
+its key (a few microseconds): a removed user or a replaced token hash is
+refused, and when the user's ``version`` (bumped by every change) differs, the
+caller is rebuilt with the new groups. So a change takes effect on the very
+next request, also when another process (the CLI) made it.
 
 Sessions end when they expire, when their user is removed, or when the user's
 password or token is renewed (renewing a credential is what an administrator

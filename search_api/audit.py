@@ -114,8 +114,11 @@ class AuditLog:
                     size = 0
                 if size and size + len(line) > self.max_bytes:
                     self._rotate()
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
+                    end = os.fstat(fd).st_size
+                    if end and os.pread(fd, 1, end - 1) != b"\n":
+                        line = b"\n" + line  # a writer died mid-line; keep its fragment off this entry
                     view = memoryview(line)
                     while view:
                         view = view[os.write(fd, view):]
