@@ -50,6 +50,13 @@ class ModelMismatchError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Access:
+    """Who may read: everyone (``groups`` None) or the members of ``groups``."""
+
+    groups: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
 class IndexSettings:
     chunking: ChunkSettings = ChunkSettings()
     vectors: VectorSettings = VectorSettings()
@@ -120,14 +127,17 @@ class Indexer:
         self.progress = progress or (lambda message: None)
         self._cache: EmbeddingCache | None = None
 
-    def run(self, paths: Iterable[Path], prune: bool = False, rebuild: bool = False) -> IndexReport:
+    def run(self, paths: Iterable[Path], prune: bool = False, rebuild: bool = False,
+            access: Access | None = None) -> IndexReport:
+        """Index ``paths``; with ``access``, every document under them (read now or
+        unchanged) gets that access; without, a document keeps its own (new ones: public)."""
         paths = [Path(p) for p in paths]
         report = IndexReport()
         started = time.perf_counter()
         with self.snapshots.lock():
             snap = self.snapshots.begin(clone=not rebuild)
             try:
-                self._run_in(snap, paths, prune, report)
+                self._run_in(snap, paths, prune, report, access)
                 report.seconds = time.perf_counter() - started
                 if report.changed or self.snapshots.current() is None:
                     published = self.snapshots.publish(snap, self._manifest(report))
@@ -145,7 +155,7 @@ class Indexer:
 
     # -- the work inside one snapshot ---------------------------------------
 
-    def _run_in(self, snap: Snapshot, paths: list[Path], prune: bool, report: IndexReport) -> None:
+    def _run_in(self, snap: Snapshot, paths: list[Path], prune: bool, report: IndexReport, access: Access | None) -> None:
         store = ChunkStore(snap.store)
         lexical = LexicalIndex(snap.lexical)
         self._cache = EmbeddingCache(
@@ -261,6 +271,12 @@ class Indexer:
                             store.forget_file(source)
                             report.changed = True
 
+            if access is not None:
+                sources = [s for p in paths for s in (store.files_under(str(p.resolve())) if p.is_dir() else [str(p.resolve())])]
+                docs = [d for source in sources for d in store.doc_ids_from_source(source)]
+                if store.set_access(docs, access.groups):
+                    report.changed = True
+
             if report.changed or vectors is None:
                 self._finish(snap, store, lexical, vectors, added_ids, added_vecs, removed_ids)
             report.totals = store.counts()
@@ -269,6 +285,37 @@ class Indexer:
             store.close()
             self._cache.close()
             self._cache = None
+
+    def set_access(self, doc_ids: Iterable[str], access: Access) -> IndexReport:
+        """Change who may read documents, in a new snapshot: nothing is read or embedded
+        again. Unknown ids are reported as problems."""
+        report = IndexReport()
+        started = time.perf_counter()
+        with self.snapshots.lock():
+            snap = self.snapshots.begin()
+            try:
+                store = ChunkStore(snap.store)
+                try:
+                    known = []
+                    for doc_id in doc_ids:
+                        if store.source_of(doc_id) is None:
+                            report.problems.append(ReadProblem(doc_id, "not_found", "Không có văn bản này trong chỉ mục"))
+                        else:
+                            known.append(doc_id)
+                    report.changed = bool(store.set_access(known, access.groups))
+                    store.commit()
+                    report.totals = store.counts()
+                finally:
+                    store.close()
+                report.seconds = time.perf_counter() - started
+                if report.changed:
+                    report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name
+                else:
+                    self.snapshots.abandon(snap)
+            except BaseException:
+                self.snapshots.abandon(snap)
+                raise
+        return report
 
     def remove(self, doc_ids: Iterable[str]) -> IndexReport:
         """Take documents out of every index, in a new snapshot. Unknown ids are

@@ -26,7 +26,7 @@ from corpus.tasks import Task
 from corpus.units import assignee_key
 from corpus.vietnamese import fold, fold_key
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS documents (
     number TEXT, doc_type TEXT, type_code TEXT, issuer TEXT, place TEXT,
     issued_date TEXT, event_date TEXT, subject TEXT, signer_name TEXT, signer_title TEXT,
     title TEXT,
+    access TEXT,                  -- who may read it: NULL for everyone, else a JSON list of groups
     metadata TEXT NOT NULL,       -- DocumentMetadata as JSON
     sections TEXT NOT NULL,       -- the section tree as JSON
     pages TEXT NOT NULL,          -- [[start, end, page], ...]
@@ -184,6 +185,9 @@ class ChunkStore:
             if not self._has_column("chunks", "kind"):
                 # Schema 1 -> 2: passage kinds (filled in when files are read again).
                 self._writer.execute("ALTER TABLE chunks ADD COLUMN kind TEXT")
+            if not self._has_column("documents", "access"):
+                # Schema 3 -> 4: who may read a document (everyone, for those indexed before).
+                self._writer.execute("ALTER TABLE documents ADD COLUMN access TEXT")
             if self.get_meta("doc_numbers") is None:
                 # Schema 2 -> 3: numbers and look-up text of the documents indexed before, from their metadata.
                 rows = self._writer.execute("SELECT id, metadata, title FROM documents").fetchall()
@@ -200,6 +204,10 @@ class ChunkStore:
         # one written before document numbers were kept finds no document by number.
         self._kind = "c.kind" if self._has_column("chunks", "kind") else "NULL"
         self._numbers = self._has_table("doc_numbers")
+        self._access = self._has_column("documents", "access")
+        # Kept by a read-only store (a snapshot does not change), per set of groups.
+        self._readable: dict[tuple[str, frozenset[str]], frozenset] = {}
+        self._any_restricted: bool | None = None
         self._refs = self._has_table("doc_refs")
 
     def _has_table(self, table: str) -> bool:
@@ -305,6 +313,8 @@ class ChunkStore:
         if not len(chunks) == len(vectors) == len(embed_hashes):
             raise ValueError("one vector and one embed hash per chunk")
         kinds = list(kinds) if kinds is not None else [None] * len(chunks)
+        # A document read again keeps who may read it.
+        before = self.db.execute("SELECT access FROM documents WHERE doc_id = ?", (doc.raw.doc_id,)).fetchone()
         self.delete_document(doc.raw.doc_id)
         m = doc.metadata
         raw = doc.raw
@@ -324,6 +334,8 @@ class ChunkStore:
             ),
         )
         doc_row = cur.lastrowid
+        if before and before[0] is not None:
+            self.db.execute("UPDATE documents SET access = ? WHERE id = ?", (before[0], doc_row))
         self._add_number(doc_row, m.number, m.issued_date)
         self._add_lookup(doc_row, asdict(m), raw.title)
         self.db.executemany(
@@ -380,6 +392,57 @@ class ChunkStore:
     def commit(self) -> None:
         self.db.commit()
 
+    # -- who may read what ----------------------------------------------------
+
+    def set_access(self, doc_ids: Iterable[str], groups: frozenset[str] | None) -> int:
+        """Make ``doc_ids`` readable by everyone (``groups`` None) or by members of
+        ``groups`` only; returns how many documents changed."""
+        value = json.dumps(sorted(groups), ensure_ascii=False) if groups is not None else None
+        changed = 0
+        for doc_id in doc_ids:
+            cur = self.db.execute("UPDATE documents SET access = ? WHERE doc_id = ? AND access IS NOT ?", (value, doc_id, value))
+            changed += cur.rowcount
+        return changed
+
+    def access_of(self, doc_id: str) -> frozenset[str] | None:
+        """The groups that may read ``doc_id``; None when everyone may (or it does not exist)."""
+        if not self._access:
+            return None
+        row = self.db.execute("SELECT access FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return frozenset(json.loads(row[0])) if row and row[0] is not None else None
+
+    def readable_chunk_ids(self, groups: frozenset[str]) -> frozenset[int]:
+        """Passages a member of ``groups`` may read: those of public documents and of
+        documents shared with one of the groups."""
+        return self._readable_rows("chunks", groups, "SELECT c.id, d.access FROM chunks c JOIN documents d ON d.id = c.document")
+
+    def readable_doc_ids(self, groups: frozenset[str]) -> frozenset[str]:
+        """Documents a member of ``groups`` may read."""
+        return self._readable_rows("documents", groups, "SELECT doc_id, access FROM documents")
+
+    def _readable_rows(self, kind: str, groups: frozenset[str], sql: str) -> frozenset:
+        cached = self._readable.get((kind, groups))
+        if cached is not None:
+            return cached
+        if not self._access:
+            found = frozenset(row[0] for row in self.db.execute(sql.replace(", d.access", "").replace(", access", "")))
+        else:
+            parsed: dict[str, frozenset[str]] = {}
+            found = frozenset(key for key, acc in self.db.execute(sql)
+                              if acc is None or not groups.isdisjoint(parsed.setdefault(acc, frozenset(json.loads(acc)))))
+        if self.readonly:
+            self._readable[(kind, groups)] = found
+        return found
+
+    def has_restricted(self) -> bool:
+        """Whether any document is not public (when none is, nobody's reads are restricted)."""
+        if self._any_restricted is not None:
+            return self._any_restricted
+        found = self._access and self.db.execute("SELECT 1 FROM documents WHERE access IS NOT NULL LIMIT 1").fetchone() is not None
+        if self.readonly:
+            self._any_restricted = found
+        return found
+
     # -- reading ------------------------------------------------------------
 
     @property
@@ -411,9 +474,11 @@ class ChunkStore:
         due_from: str | None = None,
         due_to: str | None = None,
         limit: int = 1000,
+        readable: Collection[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Tasks, optionally only those starting in the given passages, given to a
-        unit whose key contains ``assignee_key``, or due within [due_from, due_to]."""
+        unit whose key contains ``assignee_key``, or due within [due_from, due_to];
+        only in ``readable`` documents when given."""
         clauses, args = ["1 = 1"], []
         if chunk_ids is not None:
             if not chunk_ids:
@@ -429,8 +494,9 @@ class ChunkStore:
         if due_to:
             clauses.append("t.deadline_end <= ?")
             args.append(due_to)
-        sql = f"{self._TASK_SELECT} WHERE {' AND '.join(clauses)} ORDER BY d.id, t.char_start LIMIT ?"
-        rows = self.db.execute(sql, [*args, limit]).fetchall()
+        sql = f"{self._TASK_SELECT} WHERE {' AND '.join(clauses)} ORDER BY d.id, t.char_start"
+        rows = self.db.execute(sql + " LIMIT ?", [*args, limit]).fetchall() if readable is None else \
+            [r for r in self.db.execute(sql, args) if r[1] in readable][:limit]  # r[1]: d.doc_id
         out = []
         for r in rows:
             pages = json.loads(r[19])
@@ -447,11 +513,22 @@ class ChunkStore:
             })
         return out
 
-    def assignee_counts(self) -> list[tuple[str, str, int]]:
-        """(key, most frequent spelling, number of tasks) per unit, most tasks first."""
-        rows = self.db.execute(
-            "SELECT key, name, COUNT(*) FROM task_assignees GROUP BY key, name ORDER BY key, COUNT(*) DESC"
-        ).fetchall()
+    def assignee_counts(self, readable: Collection[str] | None = None) -> list[tuple[str, str, int]]:
+        """(key, most frequent spelling, number of tasks) per unit, most tasks first;
+        counting the tasks of ``readable`` documents only when given."""
+        if readable is None:
+            rows = self.db.execute(
+                "SELECT key, name, COUNT(*) FROM task_assignees GROUP BY key, name ORDER BY key, COUNT(*) DESC"
+            ).fetchall()
+        else:
+            counted: dict[tuple[str, str], int] = {}
+            for key, name, doc_id in self.db.execute(
+                "SELECT a.key, a.name, d.doc_id FROM task_assignees a JOIN tasks t ON t.id = a.task "
+                "JOIN documents d ON d.id = t.document"
+            ):
+                if doc_id in readable:
+                    counted[(key, name)] = counted.get((key, name), 0) + 1
+            rows = sorted(((k, n, c) for (k, n), c in counted.items()), key=lambda r: (r[0], -r[2]))
         best: dict[str, tuple[str, int]] = {}
         for key, name, n in rows:
             total = best.get(key, (name, 0))[1] + n

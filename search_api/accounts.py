@@ -210,6 +210,18 @@ def parse_groups(value: str | Iterable[str] | None) -> frozenset[str]:
     return frozenset(normalize_group(g) for g in items if g and g.strip())
 
 
+def access_groups(value: str) -> frozenset[str] | None:
+    """What ``--access`` and the upload's ``access`` field say: "public" (None: everyone
+    reads it) or "G1,G2" (the members of those groups)."""
+    text = unicodedata.normalize("NFC", value or "").strip()
+    if text.casefold() in RESERVED_GROUPS:
+        return None
+    groups = parse_groups(text)
+    if not groups:
+        raise AccountError("bad_group", "Cần 'public' hoặc ít nhất một tên nhóm, ví dụ: thanh-tra,van-phong")
+    return groups
+
+
 def check_password(password: str) -> str:
     text = unicodedata.normalize("NFC", password if isinstance(password, str) else "")
     if len(text) < MIN_PASSWORD_CHARS:

@@ -74,6 +74,42 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings, out: TextIO, err: 
     return 1 if errors and not docs else 0
 
 
+def _access_arg(value: str, err: TextIO):
+    """``--access public|G1,G2`` -> indexer.build.Access, or False after saying what is wrong."""
+    from indexer.build import Access
+    from search_api.accounts import AccountError, access_groups
+
+    try:
+        return Access(access_groups(value))
+    except AccountError as exc:
+        print(f"Lỗi [{exc.code}]: {exc.message}", file=err)
+        return False
+
+
+def cmd_access(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    """``vanban access DOC_ID --set G1,G2|public``: who may read it, without reading it again."""
+    from indexer.build import Indexer
+    from indexer.snapshot import IndexLockedError, NoIndexError
+    from search_api.services import embedder, index_settings
+
+    access = _access_arg(args.set, err)
+    if access is False:
+        return 2
+    indexer = Indexer(settings.index_dir, embedder(settings, settings.index_threads), token_counter(settings, err),
+                      index_settings(settings))
+    try:
+        report = indexer.set_access(args.doc_ids, access)
+    except (IndexLockedError, NoIndexError) as exc:
+        print(f"Lỗi: {exc}", file=err)
+        return 2
+    for problem in report.problems:
+        render.print_problem(problem, err)
+    who = "mọi người" if access.groups is None else "nhóm " + ", ".join(sorted(access.groups))
+    changed = "đã đổi" if report.changed else "không đổi (đã như vậy)"
+    print(f"Quyền đọc: {who} — {changed}.", file=out)
+    return 1 if report.problems else 0
+
+
 def _progress(err: TextIO):
     def report(message: str) -> None:
         print(f"  … {message}", file=err, flush=True)
@@ -92,11 +128,14 @@ def cmd_index(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
         print(f"Lỗi: không tìm thấy {p}", file=err)
     if missing:
         return 2
+    access = _access_arg(args.access, err) if args.access is not None else None
+    if access is False:
+        return 2
     print(f"Lập chỉ mục vào {settings.index_dir}", file=err)
     encoder = embedder(settings, settings.index_threads)
     indexer = Indexer(settings.index_dir, encoder, token_counter(settings, err), index_settings(settings), _progress(err))
     try:
-        report = indexer.run(paths, prune=args.prune, rebuild=args.rebuild)
+        report = indexer.run(paths, prune=args.prune, rebuild=args.rebuild, access=access)
     except (IndexLockedError, ModelMismatchError) as exc:
         print(f"Lỗi: {exc}", file=err)
         return 2
@@ -501,6 +540,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="thư mục chỉ mục (mặc định: $VANBAN_DATA_DIR hoặc $VANBAN_HOME/data)")
     p.add_argument("--prune", action="store_true", help="gỡ khỏi chỉ mục các văn bản mà tệp đã bị xóa")
     p.add_argument("--rebuild", action="store_true", help="lập chỉ mục lại từ đầu")
+    p.add_argument("--access", metavar="NHÓM1,NHÓM2|public",
+                   help="ai được đọc các văn bản của lượt này: public (mọi người) hoặc các nhóm; bỏ trống: giữ như cũ")
     p.add_argument("--json", action="store_true", help="in báo cáo dạng JSON")
     p.set_defaults(func=cmd_index)
 
@@ -531,6 +572,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="thư mục chỉ mục")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_shortcomings)
+
+    p = sub.add_parser("access", help="đổi quyền đọc văn bản (không đọc lại, không nhúng lại)")
+    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="mã văn bản")
+    p.add_argument("--set", required=True, metavar="NHÓM1,NHÓM2|public", help="public hoặc danh sách nhóm")
+    p.add_argument("--data-dir", help="thư mục chỉ mục")
+    p.set_defaults(func=cmd_access)
 
     p = sub.add_parser("lookup", help="tìm văn bản theo số, ký hiệu hoặc theo tên, trích yếu (không tìm trong nội dung)")
     p.add_argument("query", help='ví dụ: "163/TB-UBND", "thông tư 12 năm 2016", "quy che cong thong tin"')

@@ -126,16 +126,21 @@ def recurring_shortcomings(
     chunk_id: int | None = None,
     candidates: int = 40,
     threshold: float = GROUP_THRESHOLD,
+    groups: frozenset[str] | None = None,
 ) -> list[Group]:
     """Groups of shortcoming passages from different documents that say the same
-    thing, each in date order; groups seen in more documents first."""
+    thing, each in date order; groups seen in more documents first. Among what a
+    reader in ``groups`` may read (None: everything)."""
     store = searcher.store
+    readable = searcher.readable_docs(groups)
     if chunk_id is not None:
         seed = store.get_chunks([chunk_id]).get(chunk_id)
         vec = store.vector(chunk_id)
-        if seed is None or vec is None:
+        if seed is None or vec is None or (readable is not None and seed.doc_id not in readable):
             return []
         allowed = store.filter_chunk_ids(Filters(kind="shortcoming"))
+        if readable is not None:
+            allowed &= store.readable_chunk_ids(groups)
         hits = [cid for cid, _ in searcher.vectors.search(vec, candidates, allowed)]
         if chunk_id not in hits:
             hits.insert(0, chunk_id)
@@ -144,7 +149,8 @@ def recurring_shortcomings(
         forms = [dict.fromkeys(_content_words(seed.text), 1.0)]
         min_cover = 0.0  # "looks like this passage" is the dense neighbourhood itself
     else:
-        response = searcher.search(query or "", k=candidates, filters=Filters(kind="shortcoming"), highlights=False)
+        response = searcher.search(query or "", k=candidates, filters=Filters(kind="shortcoming"), highlights=False,
+                                   groups=groups)
         records = store.get_chunks([r.chunk_id for r in response.results])
         ranked = [records[r.chunk_id] for r in response.results if r.chunk_id in records]
         forms = query_forms(query or "")
@@ -213,6 +219,7 @@ def find_tasks(
     due_from: str | None = None,
     due_to: str | None = None,
     k: int = 20,
+    groups: frozenset[str] | None = None,
 ) -> TaskPage:
     """Tasks relevant to ``query`` (those in the passages it retrieves, best
     passage first), or all tasks when there is no query; filtered by unit and due date.
@@ -220,9 +227,10 @@ def find_tasks(
     key = assignee_key(assignee) if assignee else None
     store = searcher.store
     if query:
-        response = searcher.search(query, k=min(searcher.settings.limits.max_results, max(50, k)), highlights=False)
+        response = searcher.search(query, k=min(searcher.settings.limits.max_results, max(50, k)), highlights=False,
+                                   groups=groups)
         order = {r.chunk_id: i for i, r in enumerate(response.results)}
-        tasks = store.tasks(list(order), key, due_from, due_to)
+        tasks = store.tasks(list(order), key, due_from, due_to, readable=searcher.readable_docs(groups))
         # Deep in the ranking, a passage may hold tasks about other things: past the
         # ten best passages, keep only tasks that say what the query asks (in their
         # text or their headings).
@@ -234,7 +242,7 @@ def find_tasks(
         ]
         tasks.sort(key=lambda t: (order.get(t["chunk_id"], len(order)), t["char_span"][0]))
     else:
-        tasks = store.tasks(None, key, due_from, due_to)
+        tasks = store.tasks(None, key, due_from, due_to, readable=searcher.readable_docs(groups))
         tasks.sort(key=lambda t: (t["deadline_end"] or "9999", t["issued_date"] or t["event_date"] or ""))
     return TaskPage([_task_json(t) for t in tasks[:k]], len(tasks))
 
@@ -256,16 +264,27 @@ def _task_json(t: dict) -> dict:
     }
 
 
-def assignee_list(searcher: Searcher) -> list[dict]:
-    return [{"name": name, "key": key, "tasks": n} for key, name, n in searcher.store.assignee_counts()]
+def assignee_list(searcher: Searcher, groups: frozenset[str] | None = None) -> list[dict]:
+    """Units with the number of tasks given to them, in what a reader in ``groups`` may read."""
+    counts = searcher.store.assignee_counts(readable=searcher.readable_docs(groups))
+    return [{"name": name, "key": key, "tasks": n} for key, name, n in counts]
 
 
-def similar_passages(searcher: Searcher, chunk_id: int, k: int = 10) -> list[dict] | None:
-    """Passages closest in meaning to a given one (itself excluded); None if it does not exist."""
-    vec = searcher.store.vector(chunk_id)
+def similar_passages(searcher: Searcher, chunk_id: int, k: int = 10, groups: frozenset[str] | None = None) -> list[dict] | None:
+    """Passages closest in meaning to a given one (itself excluded), among what a reader
+    in ``groups`` may read; None if it does not exist or they may not read it."""
+    store = searcher.store
+    readable = searcher.readable_docs(groups)
+    allowed = None
+    if readable is not None:
+        seed = store.get_chunks([chunk_id]).get(chunk_id)
+        if seed is None or seed.doc_id not in readable:
+            return None
+        allowed = store.readable_chunk_ids(groups)
+    vec = store.vector(chunk_id)
     if vec is None:
         return None
-    hits = [(c, s) for c, s in searcher.vectors.search(vec, k + 1) if c != chunk_id][:k]
+    hits = [(c, s) for c, s in searcher.vectors.search(vec, k + 1, allowed) if c != chunk_id][:k]
     records = searcher.store.get_chunks([c for c, _ in hits])
     return [
         {"doc_id": records[c].doc_id, "chunk_id": c, "score": round(s, 4), "text": records[c].text,

@@ -62,6 +62,7 @@ def search_documents(
     offset: int = 0,
     facets: bool = False,
     per_document: int = PER_DOCUMENT,
+    groups: frozenset[str] | None = None,
 ) -> DocumentResponse:
     """The ``k`` best documents after ``offset``, each with its best passages, from
     the first ``max_results`` passages of the search."""
@@ -69,7 +70,7 @@ def search_documents(
     check_k(k, limit)
     if offset < 0 or offset + k > limit:
         raise ParamError("bad_page", f"Chỉ xem được {limit} kết quả đầu tiên", "page")
-    response = searcher.search(query, k=limit, filters=filters, mode=mode, highlights=False, facets=facets)
+    response = searcher.search(query, k=limit, filters=filters, mode=mode, highlights=False, facets=facets, groups=groups)
     t = time.perf_counter()
     groups = group_by_document(response.results, per_document)
     page = groups[offset:offset + k]

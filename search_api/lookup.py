@@ -21,16 +21,24 @@ class FoundDocument:
     status: list[dict] = field(default_factory=list)  # what later indexed documents did to it
 
 
-def lookup_documents(store: ChunkStore, query: str, limits: Limits, k: int = 10) -> list[FoundDocument]:
+def lookup_documents(
+    store: ChunkStore, query: str, limits: Limits, k: int = 10, readable: frozenset[str] | None = None
+) -> list[FoundDocument]:
     """The documents a query names: those bearing its number (newest first) when it
-    is a number, else the best matches of its words in their titles and headers."""
+    is a number, else the best matches of its words in their titles and headers;
+    among ``readable`` documents when given."""
     text = check_query(query, limits)
     check_k(k, limits.max_page_size)
     number = parse_number_query(text)
-    found = [(doc_id, "number") for _, doc_id in store.documents_by_number(number, limit=k)] if number else []
-    if not found:  # not a number, or one nobody bears: the words
-        found = [(doc_id, "words") for doc_id, _ in store.documents_by_words(text, limit=k)]
+    # Restricted readers: ask for more, then keep what they may read.
+    depth = k if readable is None else limits.max_results
+    found = [(doc_id, "number") for _, doc_id in store.documents_by_number(number, limit=depth)] if number else []
+    found = [f for f in found if readable is None or f[0] in readable]
+    if not found:  # not a number, or one nobody (readable) bears: the words
+        found = [(doc_id, "words") for doc_id, _ in store.documents_by_words(text, limit=depth)]
+        found = [f for f in found if readable is None or f[0] in readable]
+    found = found[:k]
     ids = [doc_id for doc_id, _ in found]
     meta = store.document_summaries(ids)
-    changed = statuses(store, ids)
+    changed = statuses(store, ids, readable)
     return [FoundDocument(doc_id, match, meta[doc_id], changed.get(doc_id, [])) for doc_id, match in found if doc_id in meta]

@@ -24,12 +24,14 @@ def link_json(ref: dict[str, Any]) -> dict[str, Any]:
             "char_span": ref["char_span"]}
 
 
-def statuses(store: ChunkStore, doc_ids: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+def statuses(
+    store: ChunkStore, doc_ids: Collection[str], readable: frozenset[str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """For each of ``doc_ids`` that a later indexed document amends, replaces, repeals or
-    corrects: what did, newest first."""
+    corrects: what did, newest first -- among the documents ``readable`` (None: all)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for ref in store.references_to(doc_ids):
-        if ref["relation"] in STATUS:
+        if ref["relation"] in STATUS and (readable is None or ref["source"] in readable):
             out.setdefault(ref["target"], []).append({
                 "status": STATUS[ref["relation"]], "doc_id": ref["source"], "number": ref["source_number"],
                 "issued_date": ref["source_date"],
@@ -42,8 +44,15 @@ def statuses(store: ChunkStore, doc_ids: Collection[str]) -> dict[str, list[dict
     return out
 
 
-def document_relations(store: ChunkStore, doc_id: str) -> dict[str, Any]:
-    """A document's links both ways, and its status."""
+def document_relations(store: ChunkStore, doc_id: str, readable: frozenset[str] | None = None) -> dict[str, Any]:
+    """A document's links both ways, and its status, as a reader of ``readable`` documents
+    (None: all) sees them: a link to a document they may not read is unresolved, one from
+    such a document is not there."""
     outgoing = [link_json(r) for r in store.references(source=doc_id)]
-    incoming = [link_json(r) for r in store.references_to([doc_id])]
-    return {"doc_id": doc_id, "outgoing": outgoing, "incoming": incoming, "status": statuses(store, [doc_id]).get(doc_id, [])}
+    if readable is not None:
+        for link in outgoing:
+            if link["target"] not in readable:
+                link["target"] = None
+    incoming = [link_json(r) for r in store.references_to([doc_id]) if readable is None or r["source"] in readable]
+    return {"doc_id": doc_id, "outgoing": outgoing, "incoming": incoming,
+            "status": statuses(store, [doc_id], readable).get(doc_id, [])}

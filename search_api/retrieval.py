@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Protocol, Sequence
+from typing import Collection, Iterable, Protocol, Sequence
 
 import faiss
 import numpy as np
@@ -163,9 +163,14 @@ class Searcher:
         highlights: bool = True,
         offset: int = 0,
         facets: bool = False,
+        groups: frozenset[str] | None = None,
     ) -> SearchResponse:
         """The ``k`` best passages after the first ``offset`` (paging), with facet
-        counts over every candidate that passed the filters when ``facets``."""
+        counts over every candidate that passed the filters when ``facets``.
+
+        ``groups``: the reader's groups; only passages of public documents and of
+        documents shared with one of them are searched -- before ranking, on both
+        sides, so that a reader gets a full page of what they may read. None: all."""
         s = self.settings
         parse_mode(mode)
         check_k(k, s.limits.max_results)
@@ -177,6 +182,10 @@ class Searcher:
         allowed = None
         if filters is not None and not filters.is_empty():
             allowed = self.store.filter_chunk_ids(filters)
+        readable = self.readable_docs(groups)
+        if readable is not None:
+            chunks = self.store.readable_chunk_ids(groups)
+            allowed = chunks if allowed is None else allowed & chunks
         timings["filter"] = _ms(t0)
 
         want = max(s.candidates, k + offset)
@@ -187,7 +196,7 @@ class Searcher:
         known: list[tuple[int, float, str]] = []
         if mode != "dense":
             t = time.perf_counter()
-            known = self._known_items(text, allowed)
+            known = self._known_items(text, allowed, readable)
             timings["known"] = _ms(t)
         if mode in ("hybrid", "lexical"):
             t = time.perf_counter()
@@ -214,7 +223,7 @@ class Searcher:
         ranks = ({c: r + 1 for r, (c, _) in enumerate(lexical)}, {c: r + 1 for r, (c, _) in enumerate(dense)})
         records = self.store.get_chunks([cid for cid, _ in fused[: (k + offset) * 3]])
         results = self._assemble(fused, records, text if highlights else None, k + offset, ranks, matches)[offset:]
-        changed = statuses(self.store, {r.doc_id for r in results})
+        changed = statuses(self.store, {r.doc_id for r in results}, readable)
         for r in results:
             r.status = changed.get(r.doc_id, [])
         timings["fuse"] = _ms(t)
@@ -225,7 +234,9 @@ class Searcher:
             results=results,
             total=len(fused),
             timings_ms=timings,
-            dense_query=dense_query if dense_query != text else None,
+            # The restorer learnt its words from every document: what it writes could
+            # show words of documents this reader may not read.
+            dense_query=dense_query if dense_query != text and readable is None else None,
             facets=facet_counts(self.store.facet_rows(self._facet_ids(fused, ranks))) if facets else {},
         )
 
@@ -238,7 +249,16 @@ class Searcher:
         return [cid for cid, _ in fused
                 if lex.get(cid, limit + 1) <= limit or dense.get(cid, limit + 1) <= limit or (cid not in lex and cid not in dense)]
 
-    def _known_items(self, text: str, allowed: set[int] | None) -> list[tuple[int, float, str]]:
+    def readable_docs(self, groups: frozenset[str] | None) -> frozenset[str] | None:
+        """The documents a reader in ``groups`` may read; None when they may read all
+        (no groups given, or no document is restricted)."""
+        if groups is None or not self.store.has_restricted():
+            return None
+        return self.store.readable_doc_ids(groups)
+
+    def _known_items(
+        self, text: str, allowed: Collection[int] | None, readable: frozenset[str] | None
+    ) -> list[tuple[int, float, str]]:
         """When the query is a document number ("163/TB-UBND", "thông tư 12 năm 2016"),
         the documents that bear it, newest first, then the passages of other documents
         that cite them, ahead of every passage that only mentions the number:
@@ -247,10 +267,12 @@ class Searcher:
         number = parse_number_query(text)
         if number is None:
             return []
-        bearers = self.store.documents_by_number(number)
+        bearers = [(cid, d) for cid, d in self.store.documents_by_number(number) if readable is None or d in readable]
         found = [(cid, KNOWN_ITEM_SCORE, "number") for cid, _ in bearers]
         taken = {cid for cid, _ in bearers}
         for ref in self.store.references_to([doc_id for _, doc_id in bearers]):
+            if readable is not None and ref["source"] not in readable:
+                continue
             cid = self.store.passage_at(ref["source"], ref["char_span"][0] if ref["char_span"] else None)
             if cid is not None and cid not in taken:
                 taken.add(cid)
