@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from corpus.readers import iter_files, read_path
 from corpus.relations import Reference, document_references
 from corpus.tasks import Task, extract_tasks
 from indexer.embed_cache import EmbeddingCache
+from indexer.errors import DiskFullError, free_bytes, is_disk_full
 from indexer.lexical import LexicalDoc, LexicalIndex
 from indexer.snapshot import Snapshot, SnapshotDir
 from indexer.store import ChunkStore, FileState
@@ -124,24 +126,42 @@ class Indexer:
         paths = [Path(p) for p in paths]
         report = IndexReport()
         started = time.perf_counter()
-        with self.snapshots.lock():
-            snap = self.snapshots.begin(clone=not rebuild)
-            try:
-                self._run_in(snap, paths, prune, report)
-                report.seconds = time.perf_counter() - started
-                if report.changed or self.snapshots.current() is None:
-                    published = self.snapshots.publish(snap, self._manifest(report))
-                    report.snapshot = published.name
-                    report.changed = True
-                else:
-                    self.snapshots.abandon(snap)
-                    current = self.snapshots.current()
-                    report.snapshot = current.name if current else None
-            except BaseException:
+        with self._staged(clone=not rebuild) as snap:
+            self._run_in(snap, paths, prune, report)
+            report.seconds = time.perf_counter() - started
+            if report.changed or self.snapshots.current() is None:
+                published = self.snapshots.publish(snap, self._manifest(report))
+                report.snapshot = published.name
+                report.changed = True
+            else:
                 self.snapshots.abandon(snap)
-                raise
+                current = self.snapshots.current()
+                report.snapshot = current.name if current else None
         report.seconds = time.perf_counter() - started
         return report
+
+    @contextmanager
+    def _staged(self, clone: bool) -> Iterator[Snapshot]:
+        """A new snapshot to write into, under the write lock. Unless published, it is
+        removed whatever happens; a full disk anywhere (the snapshot, the embedding
+        cache) is raised as one ``DiskFullError`` once the snapshot is gone, so the
+        space it reports free is the space there really is."""
+        root = self.snapshots.root
+        with self.snapshots.lock():
+            try:
+                snap = self.snapshots.begin(clone=clone)
+            except Exception as exc:
+                if is_disk_full(exc):
+                    raise DiskFullError(root, None, free_bytes(root)) from exc
+                raise
+            try:
+                yield snap
+            except BaseException as exc:
+                needed = self.snapshots.staged_bytes(snap) if is_disk_full(exc) else None
+                self.snapshots.abandon(snap)
+                if needed is not None:
+                    raise DiskFullError(root, needed or None, free_bytes(root)) from exc
+                raise
 
     # -- the work inside one snapshot ---------------------------------------
 
@@ -276,37 +296,32 @@ class Indexer:
         so re-indexing its folder brings it back."""
         report = IndexReport()
         started = time.perf_counter()
-        with self.snapshots.lock():
-            snap = self.snapshots.begin()
+        with self._staged(clone=True) as snap:
+            store = ChunkStore(snap.store)
+            lexical = LexicalIndex(snap.lexical)
             try:
-                store = ChunkStore(snap.store)
-                lexical = LexicalIndex(snap.lexical)
-                try:
-                    removed: list[int] = []
-                    for doc_id in doc_ids:
-                        source = store.source_of(doc_id)
-                        if source is None:
-                            report.problems.append(ReadProblem(doc_id, "not_found", "Không có văn bản này trong chỉ mục"))
-                            continue
-                        removed.extend(self._remove(doc_id, store, lexical, report))
-                        if not store.doc_ids_from_source(source):
-                            store.forget_file(source)
-                    if report.documents_removed:
-                        vectors = VectorIndex.load(snap.vectors) if snap.vectors.exists() else None
-                        self._finish(snap, store, lexical, vectors, [], [], removed)
-                        report.changed = True
-                    report.totals = store.counts()
-                finally:
-                    lexical.close()
-                    store.close()
-                report.seconds = time.perf_counter() - started
-                if report.changed:
-                    report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name
-                else:
-                    self.snapshots.abandon(snap)
-            except BaseException:
+                removed: list[int] = []
+                for doc_id in doc_ids:
+                    source = store.source_of(doc_id)
+                    if source is None:
+                        report.problems.append(ReadProblem(doc_id, "not_found", "Không có văn bản này trong chỉ mục"))
+                        continue
+                    removed.extend(self._remove(doc_id, store, lexical, report))
+                    if not store.doc_ids_from_source(source):
+                        store.forget_file(source)
+                if report.documents_removed:
+                    vectors = VectorIndex.load(snap.vectors) if snap.vectors.exists() else None
+                    self._finish(snap, store, lexical, vectors, [], [], removed)
+                    report.changed = True
+                report.totals = store.counts()
+            finally:
+                lexical.close()
+                store.close()
+            report.seconds = time.perf_counter() - started
+            if report.changed:
+                report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name
+            else:
                 self.snapshots.abandon(snap)
-                raise
         return report
 
     def _finish(

@@ -83,6 +83,7 @@ def _progress(err: TextIO):
 
 def cmd_index(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     from indexer.build import Indexer, ModelMismatchError
+    from indexer.errors import DiskFullError
     from indexer.snapshot import IndexLockedError
     from search_api.services import embedder, index_settings
 
@@ -99,6 +100,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
         report = indexer.run(paths, prune=args.prune, rebuild=args.rebuild)
     except (IndexLockedError, ModelMismatchError) as exc:
         print(f"Lỗi: {exc}", file=err)
+        return 2
+    except DiskFullError as exc:
+        print(f"Lỗi [{exc.code}]: {exc}", file=err)
         return 2
     for problem in report.problems:
         render.print_problem(problem, err)
