@@ -36,6 +36,9 @@ from indexer.vocabulary import Vocabulary
 
 # Bump when parsing or chunking changes what passages a file gives.
 PIPELINE_VERSION = 7
+# Passages per model call when the encoder does not say (``batch_size``); each call's
+# vectors are cached before the next, so this is also the most work a kill can lose.
+DEFAULT_MODEL_BATCH = 32
 
 
 class PassageEncoder(Protocol):
@@ -55,7 +58,7 @@ class ModelMismatchError(RuntimeError):
 class IndexSettings:
     chunking: ChunkSettings = ChunkSettings()
     vectors: VectorSettings = VectorSettings()
-    flush_chunks: int = 512  # passages embedded per model call; bounds memory on large corpora
+    flush_chunks: int = 512  # passages read before they are embedded and stored; bounds memory on large corpora
 
 
 @dataclass
@@ -358,18 +361,7 @@ class Indexer:
                 if h not in known:
                     todo.setdefault(h, t)
         if todo:
-            load = getattr(self.encoder, "load", None)
-            if load is not None:  # a lazily loaded model: its loading is not embedding time
-                t0 = time.perf_counter()
-                load()
-                report.model_load_seconds += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            fresh = self.encoder.encode_passages(list(todo.values()))
-            report.embed_seconds += time.perf_counter() - t0
-            computed = dict(zip(todo.keys(), fresh))
-            known.update(computed)
-            if self._cache is not None:
-                self._cache.put(computed)
+            known.update(self._embed(todo, report))
         report.chunks_embedded += len(todo)
         report.chunks_reused += len(hashes) - len(todo)
 
@@ -398,6 +390,31 @@ class Indexer:
         )
         all_vecs = np.concatenate(vecs) if vecs else np.zeros((0, self.encoder.dim), np.float32)
         return ids, all_vecs, removed
+
+    def _embed(self, todo: dict[str, str], report: IndexReport) -> dict[str, np.ndarray]:
+        """Vectors of ``todo`` (hash -> text), one model batch per call, each batch
+        written to the embedding cache as soon as it is computed: a run killed while
+        embedding loses at most the batch in progress."""
+        load = getattr(self.encoder, "load", None)
+        if load is not None:  # a lazily loaded model: its loading is not embedding time
+            t0 = time.perf_counter()
+            load()
+            report.model_load_seconds += time.perf_counter() - t0
+        batch = max(1, int(getattr(self.encoder, "batch_size", None) or DEFAULT_MODEL_BATCH))
+        # Longest first, as the model orders one call's texts itself: each batch pads to
+        # similar lengths, so batching here costs no more padding than one big call.
+        order = sorted(todo, key=lambda h: -len(todo[h]))
+        computed: dict[str, np.ndarray] = {}
+        for start in range(0, len(order), batch):
+            hashes = order[start:start + batch]
+            t0 = time.perf_counter()
+            vecs = self.encoder.encode_passages([todo[h] for h in hashes])
+            report.embed_seconds += time.perf_counter() - t0
+            fresh = dict(zip(hashes, vecs))
+            if self._cache is not None:
+                self._cache.put(fresh)
+            computed.update(fresh)
+        return computed
 
     def _remove(self, doc_id: str, store: ChunkStore, lexical: LexicalIndex, report: IndexReport) -> list[int]:
         gone = store.delete_document(doc_id)
