@@ -27,7 +27,7 @@ from corpus.readers import iter_files, read_path
 from corpus.relations import Reference, document_references
 from corpus.tasks import Task, extract_tasks
 from indexer.embed_cache import EmbeddingCache
-from indexer.errors import DiskFullError, free_bytes, is_disk_full
+from indexer.errors import DiskFullError, is_disk_full
 from indexer.lexical import LexicalDoc, LexicalIndex
 from indexer.snapshot import Snapshot, SnapshotDir
 from indexer.store import ChunkStore, FileState
@@ -93,6 +93,20 @@ class _Pending:
     references: list[Reference]
 
 
+def _close_all(*resources) -> None:
+    """Close each one even if another fails: after a full disk tantivy's close raises
+    too, and a store left open would keep the space of its deleted file until the
+    process ends."""
+    failure: BaseException | None = None
+    for resource in resources:
+        try:
+            resource.close()
+        except BaseException as exc:  # raised once all are closed; chained to what was being handled
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
 def embed_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -155,15 +169,17 @@ class Indexer:
                 snap = self.snapshots.begin(clone=clone)
             except Exception as exc:
                 if is_disk_full(exc):
-                    raise DiskFullError(root, None, free_bytes(root)) from exc
+                    raise DiskFullError.raised_by(exc, root, self.snapshots.clone_bytes() if clone else None) from exc
                 raise
             try:
                 yield snap
             except BaseException as exc:
-                needed = self.snapshots.staged_bytes(snap) if is_disk_full(exc) else None
+                full = is_disk_full(exc)
+                copied = (self.snapshots.clone_bytes() or 0) if clone else 0
+                needed = max(self.snapshots.staged_bytes(snap), copied) if full else 0
                 self.snapshots.abandon(snap)
-                if needed is not None:
-                    raise DiskFullError(root, needed or None, free_bytes(root)) from exc
+                if full:
+                    raise DiskFullError.raised_by(exc, root, needed or None) from exc
                 raise
 
     # -- the work inside one snapshot ---------------------------------------
@@ -288,10 +304,8 @@ class Indexer:
                 self._finish(snap, store, lexical, vectors, added_ids, added_vecs, removed_ids)
             report.totals = store.counts()
         finally:
-            lexical.close()
-            store.close()
-            self._cache.close()
-            self._cache = None
+            cache, self._cache = self._cache, None
+            _close_all(lexical, store, cache)
 
     def remove(self, doc_ids: Iterable[str]) -> IndexReport:
         """Take documents out of every index, in a new snapshot. Unknown ids are
@@ -318,8 +332,7 @@ class Indexer:
                     report.changed = True
                 report.totals = store.counts()
             finally:
-                lexical.close()
-                store.close()
+                _close_all(lexical, store)
             report.seconds = time.perf_counter() - started
             if report.changed:
                 report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name

@@ -27,12 +27,16 @@ class DiskFullError(RuntimeError):
     code = "disk_full"
 
     def __init__(self, path: Path | str, needed: int | None = None, free: int | None = None):
+        """``needed``: a lower bound of what the write needs (what it had written, what it
+        had to copy); ``free``: the space left once what it staged is removed."""
+        if needed is not None and free is not None and needed <= free:
+            needed = free + 1  # it ran out with that much to spare
         self.path = str(path)
         self.needed = needed
         self.free = free
         space = []
         if needed is not None:
-            space.append(f"cần hơn {human_bytes(needed)}")
+            space.append(f"cần ít nhất {human_bytes(needed)}")
         if free is not None:
             space.append(f"còn trống {human_bytes(free)}")
         detail = f" ({', '.join(space)})" if space else ""
@@ -41,32 +45,49 @@ class DiskFullError(RuntimeError):
             "được. Hãy giải phóng chỗ trống rồi thử lại."
         )
 
+    @classmethod
+    def raised_by(cls, exc: BaseException, path: Path | str, needed: int | None = None) -> "DiskFullError":
+        """The error for ``exc``, a "no space" failure writing to ``path``, with the space left now."""
+        found = no_space(exc)
+        quota = (isinstance(found, OSError) and found.errno == errno.EDQUOT) or "quota" in str(found).lower()
+        # Under a quota, the disk's free space is not the writer's.
+        return cls(path, needed, None if quota else free_bytes(path))
+
     @property
     def message(self) -> str:
         return str(self)
 
     def detail(self) -> dict:
-        return {"path": self.path, "needed_bytes": self.needed, "free_bytes": self.free}
+        """For programs: the figures, and which write failed as the library said it."""
+        cause = no_space(self.__cause__) if self.__cause__ is not None else None
+        cause = self.__cause__ if cause is None else cause
+        return {"path": self.path, "needed_bytes": self.needed, "free_bytes": self.free,
+                "cause": f"{type(cause).__name__}: {cause}" if cause is not None else None}
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    """Whether ``exc`` (or what it was raised from) says the disk or quota is full."""
+    """Whether ``exc`` (or what it was raised from, or during) says the disk or quota is full."""
+    return no_space(exc) is not None
+
+
+def no_space(exc: BaseException) -> BaseException | None:
+    """The exception in ``exc``'s chain that says the disk or quota is full, if one does."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, DiskFullError):
-            return True
+            return current
         if isinstance(current, OSError) and current.errno in _NO_SPACE_ERRNO:
-            return True
+            return current
         if isinstance(current, sqlite3.Error) and getattr(current, "sqlite_errorcode", None) == _SQLITE_FULL:
-            return True
+            return current
         if isinstance(current, (OSError, sqlite3.Error, ValueError, RuntimeError)):
             text = str(current).lower()
             if any(t in text for t in _NO_SPACE_TEXT):
-                return True
+                return current
         current = current.__cause__ or current.__context__
-    return False
+    return None
 
 
 def free_bytes(path: Path | str) -> int | None:
@@ -90,7 +111,7 @@ def disk_full(path: Path | str, needed: int | None = None) -> Iterator[None]:
     except Exception as exc:
         if not is_disk_full(exc):
             raise
-        raise DiskFullError(path, needed, free_bytes(path)) from exc
+        raise DiskFullError.raised_by(exc, path, needed) from exc
 
 
 def human_bytes(n: int) -> str:

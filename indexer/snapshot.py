@@ -209,6 +209,13 @@ class SnapshotDir:
     def size_bytes(self, snap: Snapshot) -> int:
         return sum(f.stat().st_size for f in snap.path.rglob("*") if f.is_file())
 
+    def clone_bytes(self) -> int | None:
+        """Bytes ``begin`` copies from the current snapshot (the rest is hard-linked)."""
+        base = self.current()
+        if base is None:
+            return None
+        return sum(p.stat().st_size for p in (base.store, base.vectors, base.vocabulary) if p.exists())
+
     def staged_bytes(self, snap: Snapshot) -> int:
         """Bytes an unpublished snapshot has written so far: files hard-linked from
         the published one take no new space and are not counted."""

@@ -103,6 +103,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
         return 2
     except DiskFullError as exc:
         print(f"Lỗi [{exc.code}]: {exc}", file=err)
+        if args.json:
+            error = {"code": exc.code, "message": str(exc), "detail": exc.detail()}
+            out.write(json.dumps({"error": error}, ensure_ascii=False) + "\n")
         return 2
     for problem in report.problems:
         render.print_problem(problem, err)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import sqlite3
 import subprocess
@@ -133,14 +134,22 @@ def test_every_way_of_saying_no_space_is_recognised():
 
 
 def test_the_error_names_the_path_and_the_space(tmp_path):
+    err = DiskFullError(tmp_path / "data", needed=3 * 1024 * 1024, free=1024 * 1024)
+    assert err.code == "disk_full" and err.path == str(tmp_path / "data")
+    assert str(err).startswith(f"Ổ đĩa đã đầy khi ghi vào {tmp_path / 'data'} (cần ít nhất 3,0 MB, còn trống 1,0 MB)")
+    # What it had written is less than what was free: it ran out with that much to spare.
+    assert DiskFullError(tmp_path, needed=1000, free=5000).needed == 5001
     with pytest.raises(DiskFullError) as caught:
-        with disk_full(tmp_path / "not-yet" / "there", needed=3 * 1024 * 1024):
+        with disk_full(tmp_path / "not-yet" / "there"):
             raise full_os()
     err = caught.value
-    assert err.code == "disk_full" and err.path == str(tmp_path / "not-yet" / "there")
-    assert err.needed == 3 * 1024 * 1024 and err.free is not None and err.free > 0
-    assert "Ổ đĩa đã đầy" in str(err) and str(tmp_path) in str(err) and "cần hơn 3,0 MB" in str(err)
-    assert err.detail() == {"path": err.path, "needed_bytes": err.needed, "free_bytes": err.free}
+    assert err.path == str(tmp_path / "not-yet" / "there") and err.free is not None and err.free > 0
+    assert err.detail() == {"path": err.path, "needed_bytes": None, "free_bytes": err.free,
+                            "cause": "OSError: [Errno 28] No space left on device"}
+    with pytest.raises(DiskFullError) as caught:
+        with disk_full(tmp_path):
+            raise OSError(errno.EDQUOT, "Disk quota exceeded")
+    assert caught.value.free is None  # the disk's free space is not the writer's under a quota
     with pytest.raises(ValueError):  # anything else goes through untouched
         with disk_full(tmp_path):
             raise ValueError("bad value")
@@ -167,12 +176,43 @@ def test_a_full_disk_while_indexing_changes_nothing(indexed, tmp_path, monkeypat
         Indexer(data, HashEncoder(), approx_tokens).run([new_folder(tmp_path)])
     err = caught.value
     assert err.path == str(data) and err.free is not None and str(data) in str(err)
-    if where != "snapshot clone":
-        assert err.needed and err.needed > 0  # at least the clone of the store was written
+    assert err.needed and err.needed > 0  # at least the clone of the store
+    assert err.detail()["cause"] == f"{type(FAULTS[where][2]).__name__}: {FAULTS[where][2]}"
     assert state(data) == before  # no half-written snapshot, CURRENT unchanged
     assert not list((data / "snapshots").glob("*.tmp")) and not (data / "CURRENT.tmp").exists()
     hits = answers(data)
     assert hits and "ong.txt" not in hits  # the published snapshot still answers, without the new document
+
+
+def test_a_failing_close_does_not_keep_the_store_open(indexed, tmp_path, monkeypatch):
+    """After a full disk tantivy's close fails too ("Worker thread failed"); the store
+    and the embedding cache are still closed (an open deleted file keeps its space),
+    and the error says what filled the disk."""
+    data = copy_index(indexed, tmp_path)
+    closed: list[str] = []
+    real_store_close, real_cache_close = ChunkStore.close, EmbeddingCache.close
+
+    def lexical_close(self):
+        raise ValueError("An error occurred in a thread: 'Worker thread failed.. A worker thread encountered an error "
+                         "(io::Error most likely) or panicked.'")
+
+    def store_close(self):
+        closed.append("store")
+        real_store_close(self)
+
+    def cache_close(self):
+        closed.append("cache")
+        real_cache_close(self)
+
+    with fault(monkeypatch, "vector index"), monkeypatch.context() as patch:
+        patch.setattr(LexicalIndex, "close", lexical_close)
+        patch.setattr(ChunkStore, "close", store_close)
+        patch.setattr(EmbeddingCache, "close", cache_close)
+        with pytest.raises(DiskFullError) as caught:
+            Indexer(data, HashEncoder(), approx_tokens).run([new_folder(tmp_path)])
+    assert sorted(closed) == ["cache", "store"]
+    assert caught.value.detail()["cause"].startswith("RuntimeError: Error in void faiss::write_index")
+    assert not list((data / "snapshots").glob("*.tmp"))
 
 
 def test_a_full_disk_while_removing_changes_nothing(indexed, tmp_path, monkeypatch):
@@ -194,12 +234,14 @@ def test_cli_index_on_a_full_disk(indexed, tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "token_counter", lambda settings, err=None: approx_tokens)
     out, err = io.StringIO(), io.StringIO()
     with fault(monkeypatch, "lexical commit"):
-        code = cli.main(["--home", str(tmp_path / "home"), "index", str(new_folder(tmp_path)), "--data-dir", str(data)],
-                        out, err)
+        code = cli.main(["--home", str(tmp_path / "home"), "index", str(new_folder(tmp_path)), "--data-dir", str(data),
+                         "--json"], out, err)
     assert code == 2
     lines = [line for line in err.getvalue().splitlines() if line.startswith("Lỗi")]
     assert len(lines) == 1 and lines[0].startswith("Lỗi [disk_full]: Ổ đĩa đã đầy khi ghi vào " + str(data))
-    assert "Traceback" not in err.getvalue() and "còn trống" in lines[0]
+    assert "Traceback" not in err.getvalue() and "cần ít nhất" in lines[0] and "còn trống" in lines[0]
+    error = json.loads(out.getvalue())["error"]  # for programs, with --json
+    assert error["code"] == "disk_full" and error["detail"]["path"] == str(data) and error["detail"]["needed_bytes"] > 0
     assert state(data) == before and answers(data)
 
 
