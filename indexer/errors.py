@@ -29,14 +29,15 @@ class DiskFullError(RuntimeError):
     def __init__(self, path: Path | str, needed: int | None = None, free: int | None = None):
         """``needed``: a lower bound of what the write needs (what it had written, what it
         had to copy); ``free``: the space left once what it staged is removed."""
+        space = []
         if needed is not None and free is not None and needed <= free:
             needed = free + 1  # it ran out with that much to spare
+            space.append(f"cần hơn {human_bytes(free)}")
+        elif needed is not None:
+            space.append(f"cần ít nhất {human_bytes(needed)}")
         self.path = str(path)
         self.needed = needed
         self.free = free
-        space = []
-        if needed is not None:
-            space.append(f"cần ít nhất {human_bytes(needed)}")
         if free is not None:
             space.append(f"còn trống {human_bytes(free)}")
         detail = f" ({', '.join(space)})" if space else ""
