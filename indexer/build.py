@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from corpus.readers import iter_files, read_path
 from corpus.relations import Reference, document_references
 from corpus.tasks import Task, extract_tasks
 from indexer.embed_cache import EmbeddingCache
+from indexer.errors import DiskFullError, is_disk_full
 from indexer.lexical import LexicalDoc, LexicalIndex
 from indexer.snapshot import Snapshot, SnapshotDir
 from indexer.store import ChunkStore, FileState
@@ -34,6 +36,9 @@ from indexer.vocabulary import Vocabulary
 
 # Bump when parsing or chunking changes what passages a file gives.
 PIPELINE_VERSION = 8
+# Passages per model call when the encoder does not say (``batch_size``); each call's
+# vectors are cached before the next, so this is also the most work a kill can lose.
+DEFAULT_MODEL_BATCH = 32
 
 
 class PassageEncoder(Protocol):
@@ -60,7 +65,7 @@ class Access:
 class IndexSettings:
     chunking: ChunkSettings = ChunkSettings()
     vectors: VectorSettings = VectorSettings()
-    flush_chunks: int = 512  # passages embedded per model call; bounds memory on large corpora
+    flush_chunks: int = 512  # passages read before they are embedded and stored; bounds memory on large corpora
 
 
 @dataclass
@@ -93,6 +98,20 @@ class _Pending:
     kinds: list[str]
     tasks: list[Task]
     references: list[Reference]
+
+
+def _close_all(*resources) -> None:
+    """Close each one even if another fails: after a full disk tantivy's close raises
+    too, and a store left open would keep the space of its deleted file until the
+    process ends."""
+    failure: BaseException | None = None
+    for resource in resources:
+        try:
+            resource.close()
+        except BaseException as exc:  # raised once all are closed; chained to what was being handled
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 def embed_hash(text: str) -> str:
@@ -134,24 +153,44 @@ class Indexer:
         paths = [Path(p) for p in paths]
         report = IndexReport()
         started = time.perf_counter()
-        with self.snapshots.lock():
-            snap = self.snapshots.begin(clone=not rebuild)
-            try:
-                self._run_in(snap, paths, prune, report, access)
-                report.seconds = time.perf_counter() - started
-                if report.changed or self.snapshots.current() is None:
-                    published = self.snapshots.publish(snap, self._manifest(report))
-                    report.snapshot = published.name
-                    report.changed = True
-                else:
-                    self.snapshots.abandon(snap)
-                    current = self.snapshots.current()
-                    report.snapshot = current.name if current else None
-            except BaseException:
+        with self._staged(clone=not rebuild) as snap:
+            self._run_in(snap, paths, prune, report, access)
+            report.seconds = time.perf_counter() - started
+            if report.changed or self.snapshots.current() is None:
+                published = self.snapshots.publish(snap, self._manifest(report))
+                report.snapshot = published.name
+                report.changed = True
+            else:
                 self.snapshots.abandon(snap)
-                raise
+                current = self.snapshots.current()
+                report.snapshot = current.name if current else None
         report.seconds = time.perf_counter() - started
         return report
+
+    @contextmanager
+    def _staged(self, clone: bool) -> Iterator[Snapshot]:
+        """A new snapshot to write into, under the write lock. Unless published, it is
+        removed whatever happens; a full disk anywhere (the snapshot, the embedding
+        cache) is raised as one ``DiskFullError`` once the snapshot is gone, so the
+        space it reports free is the space there really is."""
+        root = self.snapshots.root
+        with self.snapshots.lock():
+            try:
+                snap = self.snapshots.begin(clone=clone)
+            except Exception as exc:
+                if is_disk_full(exc):
+                    raise DiskFullError.raised_by(exc, root, self.snapshots.clone_bytes() if clone else None) from exc
+                raise
+            try:
+                yield snap
+            except BaseException as exc:
+                full = is_disk_full(exc)
+                copied = (self.snapshots.clone_bytes() or 0) if clone else 0
+                needed = max(self.snapshots.staged_bytes(snap), copied) if full else 0
+                self.snapshots.abandon(snap)
+                if full:
+                    raise DiskFullError.raised_by(exc, root, needed or None) from exc
+                raise
 
     # -- the work inside one snapshot ---------------------------------------
 
@@ -281,40 +320,33 @@ class Indexer:
                 self._finish(snap, store, lexical, vectors, added_ids, added_vecs, removed_ids)
             report.totals = store.counts()
         finally:
-            lexical.close()
-            store.close()
-            self._cache.close()
-            self._cache = None
+            cache, self._cache = self._cache, None
+            _close_all(lexical, store, cache)
 
     def set_access(self, doc_ids: Iterable[str], access: Access) -> IndexReport:
         """Change who may read documents, in a new snapshot: nothing is read or embedded
         again. Unknown ids are reported as problems."""
         report = IndexReport()
         started = time.perf_counter()
-        with self.snapshots.lock():
-            snap = self.snapshots.begin()
+        with self._staged(clone=True) as snap:
+            store = ChunkStore(snap.store)
             try:
-                store = ChunkStore(snap.store)
-                try:
-                    known = []
-                    for doc_id in doc_ids:
-                        if store.source_of(doc_id) is None:
-                            report.problems.append(ReadProblem(doc_id, "not_found", "Không có văn bản này trong chỉ mục"))
-                        else:
-                            known.append(doc_id)
-                    report.changed = bool(store.set_access(known, access.groups))
-                    store.commit()
-                    report.totals = store.counts()
-                finally:
-                    store.close()
-                report.seconds = time.perf_counter() - started
-                if report.changed:
-                    report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name
-                else:
-                    self.snapshots.abandon(snap)
-            except BaseException:
+                known = []
+                for doc_id in doc_ids:
+                    if store.source_of(doc_id) is None:
+                        report.problems.append(ReadProblem(doc_id, "not_found", "Không có văn bản này trong chỉ mục"))
+                    else:
+                        known.append(doc_id)
+                report.changed = bool(store.set_access(known, access.groups))
+                store.commit()
+                report.totals = store.counts()
+            finally:
+                store.close()
+            report.seconds = time.perf_counter() - started
+            if report.changed:
+                report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name
+            else:
                 self.snapshots.abandon(snap)
-                raise
         return report
 
     def remove(self, doc_ids: Iterable[str]) -> IndexReport:
@@ -323,37 +355,31 @@ class Indexer:
         so re-indexing its folder brings it back."""
         report = IndexReport()
         started = time.perf_counter()
-        with self.snapshots.lock():
-            snap = self.snapshots.begin()
+        with self._staged(clone=True) as snap:
+            store = ChunkStore(snap.store)
+            lexical = LexicalIndex(snap.lexical)
             try:
-                store = ChunkStore(snap.store)
-                lexical = LexicalIndex(snap.lexical)
-                try:
-                    removed: list[int] = []
-                    for doc_id in doc_ids:
-                        source = store.source_of(doc_id)
-                        if source is None:
-                            report.problems.append(ReadProblem(doc_id, "not_found", "Không có văn bản này trong chỉ mục"))
-                            continue
-                        removed.extend(self._remove(doc_id, store, lexical, report))
-                        if not store.doc_ids_from_source(source):
-                            store.forget_file(source)
-                    if report.documents_removed:
-                        vectors = VectorIndex.load(snap.vectors) if snap.vectors.exists() else None
-                        self._finish(snap, store, lexical, vectors, [], [], removed)
-                        report.changed = True
-                    report.totals = store.counts()
-                finally:
-                    lexical.close()
-                    store.close()
-                report.seconds = time.perf_counter() - started
-                if report.changed:
-                    report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name
-                else:
-                    self.snapshots.abandon(snap)
-            except BaseException:
+                removed: list[int] = []
+                for doc_id in doc_ids:
+                    source = store.source_of(doc_id)
+                    if source is None:
+                        report.problems.append(ReadProblem(doc_id, "not_found", "Không có văn bản này trong chỉ mục"))
+                        continue
+                    removed.extend(self._remove(doc_id, store, lexical, report))
+                    if not store.doc_ids_from_source(source):
+                        store.forget_file(source)
+                if report.documents_removed:
+                    vectors = VectorIndex.load(snap.vectors) if snap.vectors.exists() else None
+                    self._finish(snap, store, lexical, vectors, [], [], removed)
+                    report.changed = True
+                report.totals = store.counts()
+            finally:
+                _close_all(lexical, store)
+            report.seconds = time.perf_counter() - started
+            if report.changed:
+                report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name
+            else:
                 self.snapshots.abandon(snap)
-                raise
         return report
 
     def _finish(
@@ -390,18 +416,7 @@ class Indexer:
                 if h not in known:
                     todo.setdefault(h, t)
         if todo:
-            load = getattr(self.encoder, "load", None)
-            if load is not None:  # a lazily loaded model: its loading is not embedding time
-                t0 = time.perf_counter()
-                load()
-                report.model_load_seconds += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            fresh = self.encoder.encode_passages(list(todo.values()))
-            report.embed_seconds += time.perf_counter() - t0
-            computed = dict(zip(todo.keys(), fresh))
-            known.update(computed)
-            if self._cache is not None:
-                self._cache.put(computed)
+            known.update(self._embed(todo, report))
         report.chunks_embedded += len(todo)
         report.chunks_reused += len(hashes) - len(todo)
 
@@ -430,6 +445,31 @@ class Indexer:
         )
         all_vecs = np.concatenate(vecs) if vecs else np.zeros((0, self.encoder.dim), np.float32)
         return ids, all_vecs, removed
+
+    def _embed(self, todo: dict[str, str], report: IndexReport) -> dict[str, np.ndarray]:
+        """Vectors of ``todo`` (hash -> text), one model batch per call, each batch
+        written to the embedding cache as soon as it is computed: a run killed while
+        embedding loses at most the batch in progress."""
+        load = getattr(self.encoder, "load", None)
+        if load is not None:  # a lazily loaded model: its loading is not embedding time
+            t0 = time.perf_counter()
+            load()
+            report.model_load_seconds += time.perf_counter() - t0
+        batch = max(1, int(getattr(self.encoder, "batch_size", None) or DEFAULT_MODEL_BATCH))
+        # Longest first, as the model orders one call's texts itself: each batch pads to
+        # similar lengths, so batching here costs no more padding than one big call.
+        order = sorted(todo, key=lambda h: -len(todo[h]))
+        computed: dict[str, np.ndarray] = {}
+        for start in range(0, len(order), batch):
+            hashes = order[start:start + batch]
+            t0 = time.perf_counter()
+            vecs = self.encoder.encode_passages([todo[h] for h in hashes])
+            report.embed_seconds += time.perf_counter() - t0
+            fresh = dict(zip(hashes, vecs))
+            if self._cache is not None:
+                self._cache.put(fresh)
+            computed.update(fresh)
+        return computed
 
     def _remove(self, doc_id: str, store: ChunkStore, lexical: LexicalIndex, report: IndexReport) -> list[int]:
         gone = store.delete_document(doc_id)

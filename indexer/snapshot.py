@@ -126,25 +126,37 @@ class SnapshotDir:
         name = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
         tmp = self.snapshots / f"{name}.tmp"
         tmp.mkdir()
-        base = self.current() if clone else None
-        if base is not None:
-            if base.store.exists():
-                # The SQLite backup API copies a consistent image even while readers use it.
-                src = sqlite3.connect(f"file:{base.store}?mode=ro", uri=True)
-                dst = sqlite3.connect(tmp / STORE)
-                with dst:
-                    src.backup(dst)
-                src.close()
-                dst.close()
-            for name in (VECTORS, VOCABULARY):
-                if (base.path / name).exists():
-                    shutil.copy2(base.path / name, tmp / name)
-            if base.lexical.is_dir():
-                _hardlink_tree(base.lexical, tmp / LEXICAL)
+        try:
+            self._clone_into(tmp, self.current() if clone else None)
+        except BaseException:
+            # A clone that fails (a full disk) leaves no half-copied folder behind.
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return Snapshot(tmp)
 
+    def _clone_into(self, tmp: Path, base: Snapshot | None) -> None:
+        if base is None:
+            return
+        if base.store.exists():
+            # The SQLite backup API copies a consistent image even while readers use it.
+            src = sqlite3.connect(f"file:{base.store}?mode=ro", uri=True)
+            dst = sqlite3.connect(tmp / STORE)
+            try:
+                with dst:
+                    src.backup(dst)
+            finally:
+                src.close()
+                dst.close()
+        for name in (VECTORS, VOCABULARY):
+            if (base.path / name).exists():
+                shutil.copy2(base.path / name, tmp / name)
+        if base.lexical.is_dir():
+            _hardlink_tree(base.lexical, tmp / LEXICAL)
+
     def publish(self, snap: Snapshot, manifest: dict) -> Snapshot:
-        """Make ``snap`` the current snapshot; returns it under its final name."""
+        """Make ``snap`` the current snapshot; returns it under its final name. If this
+        fails (a full disk), ``CURRENT`` still names the previous snapshot and ``snap``
+        is left under its unfinished name, for ``abandon``."""
         (snap.path / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         for f in snap.path.iterdir():
             if f.is_file():
@@ -152,19 +164,35 @@ class SnapshotDir:
                     os.fsync(fh.fileno())
         final = snap.path.with_name(snap.path.name.removesuffix(".tmp"))
         os.replace(snap.path, final)
-        _fsync_dir(self.snapshots)
         pointer = self.root / "CURRENT.tmp"
-        with open(pointer, "w", encoding="utf-8") as fh:
-            fh.write(final.name + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(pointer, self.root / "CURRENT")
+        try:
+            _fsync_dir(self.snapshots)
+            with open(pointer, "w", encoding="utf-8") as fh:
+                fh.write(final.name + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(pointer, self.root / "CURRENT")
+        except BaseException:
+            pointer.unlink(missing_ok=True)
+            os.replace(final, snap.path)
+            raise
         _fsync_dir(self.root)
         self._remove_old(keep={final.name})
         return Snapshot(final)
 
     def abandon(self, snap: Snapshot) -> None:
         shutil.rmtree(snap.path, ignore_errors=True)
+
+    def clean_unfinished(self) -> None:
+        """Remove what a writer that died left (an unpublished snapshot can be as large
+        as the index) without waiting for the next write; not while a writer runs."""
+        if not self.snapshots.is_dir() or not any(self.snapshots.glob("*.tmp")):
+            return
+        try:
+            with self.lock():
+                self._remove_unfinished()
+        except IndexLockedError:
+            pass  # a writer is at work: the folder may be its own
 
     def _remove_unfinished(self) -> None:
         for p in self.snapshots.glob("*.tmp"):
@@ -180,6 +208,26 @@ class SnapshotDir:
 
     def size_bytes(self, snap: Snapshot) -> int:
         return sum(f.stat().st_size for f in snap.path.rglob("*") if f.is_file())
+
+    def clone_bytes(self) -> int | None:
+        """Bytes ``begin`` copies from the current snapshot (the rest is hard-linked)."""
+        base = self.current()
+        if base is None:
+            return None
+        return sum(p.stat().st_size for p in (base.store, base.vectors, base.vocabulary) if p.exists())
+
+    def staged_bytes(self, snap: Snapshot) -> int:
+        """Bytes an unpublished snapshot has written so far: files hard-linked from
+        the published one take no new space and are not counted."""
+        total = 0
+        for f in snap.path.rglob("*"):
+            try:
+                st = f.lstat()
+            except OSError:
+                continue
+            if f.is_file() and st.st_nlink == 1:
+                total += st.st_size
+        return total
 
 
 def _hardlink_tree(src: Path, dst: Path) -> None:

@@ -119,6 +119,7 @@ def _progress(err: TextIO):
 
 def cmd_index(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     from indexer.build import Indexer, ModelMismatchError
+    from indexer.errors import DiskFullError
     from indexer.snapshot import IndexLockedError
     from search_api.services import embedder, index_settings
 
@@ -138,6 +139,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
         report = indexer.run(paths, prune=args.prune, rebuild=args.rebuild, access=access)
     except (IndexLockedError, ModelMismatchError) as exc:
         print(f"Lỗi: {exc}", file=err)
+        return 2
+    except DiskFullError as exc:
+        print(f"Lỗi [{exc.code}]: {exc}", file=err)
+        if args.json:
+            error = {"code": exc.code, "message": str(exc), "detail": exc.detail()}
+            out.write(json.dumps({"error": error}, ensure_ascii=False) + "\n")
         return 2
     for problem in report.problems:
         render.print_problem(problem, err)

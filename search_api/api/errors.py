@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from indexer.errors import DiskFullError
 from search_api.api.schemas import ErrorResponse
 from search_api.params import ParamError
 
@@ -41,11 +42,15 @@ _DESCRIPTIONS = {
     415: "unsupported file type",
     422: "invalid parameters, or nothing could be indexed",
     503: "no index yet",
+    507: "the disk is full: nothing was changed, the published index still answers",
 }
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for an operation's error answers."""
+    """OpenAPI entries for an operation's error answers. An operation that writes
+    (one that can find another write in progress, 409) can also find the disk full (507)."""
+    if 409 in statuses and 507 not in statuses:
+        statuses = (*statuses, 507)
     return {s: {"model": ErrorResponse, "description": _DESCRIPTIONS[s]} for s in statuses}
 
 
@@ -56,6 +61,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.detail)
+
+    @app.exception_handler(DiskFullError)
+    async def disk_full(_: Request, exc: DiskFullError) -> JSONResponse:
+        return error_response(507, exc.code, exc.message, exc.detail())
 
     @app.exception_handler(ParamError)
     async def param_error(_: Request, exc: ParamError) -> JSONResponse:

@@ -10,6 +10,9 @@ is refused (409), never queued behind a long one.
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import re
 import shutil
 import tempfile
@@ -18,9 +21,10 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from corpus.readers import format_of
+from indexer.errors import disk_full
 from indexer.snapshot import IndexLockedError, SnapshotDir
 from search_api.api.errors import ApiError
 from search_api.batching import BatchingQueryEncoder
@@ -65,6 +69,7 @@ class IndexService:
         self._write = threading.Lock()
         self.last_write: dict | None = None
         self.started = time.time()
+        self._recover_staged()
 
     @property
     def uploads_dir(self) -> Path:
@@ -88,32 +93,28 @@ class IndexService:
 
     def upload(self, files: list[Upload]):
         """Stage, then index ``files`` as one write; returns the indexer's report and
-        the staged names. Limits are checked while staging, before the write lock."""
+        the staged names. Limits are checked while staging, before the write lock. A
+        file stays in ``uploads/`` only if the published index holds it; whatever
+        happens, nothing else of the upload is left behind (see ``_Staging``)."""
         s = self.settings
         if not files:
             raise ApiError(422, "no_files", "Chưa chọn tệp nào")
         if len(files) > s.max_upload_files:
             raise ApiError(413, "too_many_files", f"Tối đa {s.max_upload_files} tệp một lần")
-        tmp = Path(tempfile.mkdtemp(prefix="vanban-upload-"))
-        try:
-            staged = [_stage(f, tmp, s.max_upload_mb) for f in files]
+        with _Staging.begin(self.uploads_dir) as staging:
+            staged = [staging.receive(f, s.max_upload_mb) for f in files]
             with self._writing():
-                self.uploads_dir.mkdir(parents=True, exist_ok=True)
-                paths = []
-                for name, target in staged:
-                    final = self.uploads_dir / name
-                    shutil.move(str(target), final)
-                    paths.append(final)
-                report = self._indexer().run(paths)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        failed = {Path(p.path).name for p in report.problems if p.level == "error"}
-        for name, _ in staged:
-            if name in failed:
-                (self.uploads_dir / name).unlink(missing_ok=True)
+                # Under the write lock: settling puts files back in uploads/, which
+                # must not race with another upload placing files of the same name.
+                self._recover_staged()
+                try:
+                    paths = staging.place(staged)
+                    report = self._indexer().run(paths)
+                finally:
+                    staging.settle(self._published_as_is)
         self.last_write = {"at": time.time(), "kind": "upload", "documents": report.documents_indexed,
                            "chunks": report.chunks_indexed, "seconds": round(report.seconds, 2)}
-        return report, [name for name, _ in staged]
+        return report, staged
 
     def delete(self, doc_id: str):
         """Remove a document from every index; an uploaded file goes too, so the
@@ -128,6 +129,26 @@ class IndexService:
             source.unlink()
         self.last_write = {"at": time.time(), "kind": "delete", "documents": report.documents_removed}
         return report
+
+    def _recover_staged(self) -> None:
+        """Settle the uploads of a process that died while writing (killed mid-index)."""
+        _Staging.recover(self.uploads_dir, self._published_as_is)
+        self.snapshots.clean_unfinished()
+
+    def _published_as_is(self, path: Path) -> bool:
+        """Whether the published index holds ``path`` as it is now (same size and time)."""
+        current = self.snapshots.current()
+        if current is None or not path.is_file():
+            return False
+        from indexer.store import ChunkStore
+
+        store = ChunkStore(current.store, readonly=True)
+        try:
+            state = store.file_state(str(path.resolve()))
+        finally:
+            store.close()
+        st = path.stat()
+        return state is not None and state.mtime == st.st_mtime and state.size == st.st_size
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -159,21 +180,118 @@ def safe_name(name: str) -> str:
     return base[:200]
 
 
-def _stage(upload: Upload, folder: Path, limit_mb: int) -> tuple[str, Path]:
-    """Copy one uploaded file into ``folder``, refusing it as soon as it passes the limit."""
-    name = safe_name(upload.filename)
-    if format_of(Path(name)) is None:
-        raise ApiError(415, "unsupported_type", f"Loại tệp không được hỗ trợ: {name} (hỗ trợ {SUPPORTED})")
-    target = folder / name
-    limit = limit_mb * 1024 * 1024
-    size = 0
-    with open(target, "wb") as out:
-        while chunk := upload.body.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                raise ApiError(413, "file_too_large", f"Tệp {name} vượt quá {limit_mb} MB")
-            out.write(chunk)
-    return name, target
+class _Staging:
+    """One upload on its way into ``uploads/``, in a folder of its own there
+    (``.staging-<id>``, so a move into ``uploads/`` is a rename on the same disk):
+
+        incoming/    the files as received
+        replaced/    the files of the same name they replace, until the write is settled
+        placed.json  the names moved into uploads/, written before the first move
+
+    The folder is locked (flock) while its upload runs. ``settle`` keeps a placed
+    file only if the published index holds it as it is, else puts back the file it
+    replaced (or removes it), then removes the folder. A folder found unlocked
+    belongs to a process that died mid-write: ``recover`` settles it the same way.
+    """
+
+    PREFIX = ".staging-"
+
+    def __init__(self, uploads: Path, path: Path):
+        self.uploads = uploads
+        self.path = path
+
+    @classmethod
+    @contextmanager
+    def begin(cls, uploads: Path) -> Iterator["_Staging"]:
+        with disk_full(uploads), _guard(uploads):
+            path = Path(tempfile.mkdtemp(prefix=cls.PREFIX, dir=uploads))
+            fd = os.open(path, os.O_RDONLY)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if this process dies
+        try:
+            yield cls(uploads, path)
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+            os.close(fd)
+
+    @classmethod
+    def recover(cls, uploads: Path, keep: Callable[[Path], bool]) -> None:
+        if not any(uploads.glob(cls.PREFIX + "*")):
+            return  # the usual case: nothing to do, and nothing written
+        with _guard(uploads):
+            for path in uploads.glob(cls.PREFIX + "*"):
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except OSError:
+                    continue
+                try:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # its upload is still running
+                    cls(uploads, path).settle(keep)
+                    shutil.rmtree(path, ignore_errors=True)
+                finally:
+                    os.close(fd)
+
+    def receive(self, upload: Upload, limit_mb: int) -> str:
+        """Copy one uploaded file into ``incoming/``, refusing it as soon as it passes the limit."""
+        name = safe_name(upload.filename)
+        if format_of(Path(name)) is None:
+            raise ApiError(415, "unsupported_type", f"Loại tệp không được hỗ trợ: {name} (hỗ trợ {SUPPORTED})")
+        folder = self.path / "incoming"
+        limit = limit_mb * 1024 * 1024
+        size = 0
+        with disk_full(folder):
+            folder.mkdir(exist_ok=True)
+            with open(folder / name, "wb") as out:
+                while chunk := upload.body.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise ApiError(413, "file_too_large", f"Tệp {name} vượt quá {limit_mb} MB")
+                    out.write(chunk)
+        return name
+
+    def place(self, names: list[str]) -> list[Path]:
+        """Move the received files into ``uploads/``, keeping the files they replace."""
+        names = list(dict.fromkeys(names))
+        with disk_full(self.path):
+            (self.path / "replaced").mkdir()
+            journal = self.path / "placed.json.tmp"
+            journal.write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+            os.replace(journal, self.path / "placed.json")
+        paths = []
+        for name in names:
+            final = self.uploads / name
+            if final.exists():
+                os.replace(final, self.path / "replaced" / name)
+            os.replace(self.path / "incoming" / name, final)
+            paths.append(final)
+        return paths
+
+    def settle(self, keep: Callable[[Path], bool]) -> None:
+        try:
+            names = json.loads((self.path / "placed.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return  # nothing was placed
+        for name in names:
+            final = self.uploads / name
+            if keep(final):
+                continue
+            previous = self.path / "replaced" / name
+            if previous.exists():
+                os.replace(previous, final)
+            else:
+                final.unlink(missing_ok=True)
+
+
+@contextmanager
+def _guard(uploads: Path) -> Iterator[None]:
+    """Held while a staging folder is created and locked, and while stale ones are
+    looked for: a folder is never seen before its lock is taken."""
+    uploads.mkdir(parents=True, exist_ok=True)
+    with open(uploads / ".staging.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
 
 
 class _Interleaved:
@@ -188,6 +306,11 @@ class _Interleaved:
     @property
     def dim(self) -> int:
         return self.encoder.dim
+
+    @property
+    def batch_size(self) -> int:
+        # The indexer caches each call's vectors: one call, one batch of ours.
+        return self.batch
 
     def model_info(self) -> dict:
         return self.encoder.model_info()
