@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Mapping
 
 from corpus.chunker import ChunkSettings
+from corpus.readers import ReadSettings
 from indexer.settings import VectorSettings
 
 
@@ -49,6 +50,14 @@ class Settings:
     max_page_size: int = 50  # results per page of the API
     max_upload_mb: int = 50
     max_upload_files: int = 20
+    # What one document may expand to while it is read (see corpus.readers.limits).
+    max_document_mb: int = ReadSettings.max_mb  # uncompressed
+    max_document_paragraphs: int = ReadSettings.max_paragraphs
+    max_document_pages: int = ReadSettings.max_pages
+    max_document_chars: int = ReadSettings.max_chars
+    max_compression_ratio: int = ReadSettings.max_compression_ratio
+    # Read files that links inside an indexed folder lead to outside it (paths given directly are always read).
+    follow_symlinks: bool = ReadSettings.follow_symlinks
 
     @property
     def model_dir(self) -> Path:
@@ -75,8 +84,17 @@ class Settings:
         return replace(settings, **given) if given else settings
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
 def _convert(key: str, raw: str, annotation: object) -> object:
     kind = str(annotation)
+    if kind in ("bool", "<class 'bool'>"):
+        value = raw.strip().lower()
+        if value not in _TRUE + _FALSE:
+            raise ValueError(f"{key} phải là 1 hoặc 0 (true/false), nhận được {raw!r}")
+        return value in _TRUE
     if "Path" in kind:
         return Path(raw).expanduser()
     if "int" in kind:

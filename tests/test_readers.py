@@ -20,7 +20,7 @@ from pypdf import PdfWriter
 
 from conftest import shared_path
 from corpus.models import DocumentReadError, RawDocument, ReadProblem
-from corpus.readers import SUPPORTED_SUFFIXES, iter_documents, read_file
+from corpus.readers import SUPPORTED_SUFFIXES, ReadSettings, iter_documents, read_file
 from corpus.readers.docx_numbering import format_number
 from corpus.readers.markup import strip_markup
 from corpus.readers.paragraphs import is_header_line, starts_item
@@ -634,6 +634,36 @@ def test_iter_documents_with_files_and_missing_paths(tmp_path: Path) -> None:
     assert isinstance(items[0], RawDocument) and items[0].doc_id == "x.txt"
     assert isinstance(items[1], ReadProblem) and items[1].code == "not_found" and items[1].path == str(missing)
     assert isinstance(items[2], RawDocument) and items[2].doc_id == "x.txt"
+
+
+def test_symlinks_leaving_the_folder_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("Mật khẩu quản trị hệ thống", encoding="utf-8")
+    root = tmp_path / "docs"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_text("Văn bản A", encoding="utf-8")
+    os.symlink(secret, root / "sub" / "ngoai.txt")
+    os.symlink(Path("..") / "a.txt", root / "sub" / "trong.txt")  # relative, and inside the folder
+    os.symlink(outside, root / "thu-muc-ngoai")  # links to folders are never followed
+    os.symlink(tmp_path / "missing.txt", root / "hong.txt")
+    linked_root = tmp_path / "docs-link"
+    os.symlink(root, linked_root)
+
+    for folder in (root, linked_root):
+        items = list(iter_documents([folder]))
+        assert [d.doc_id for d in items if isinstance(d, RawDocument)] == ["a.txt", "sub/trong.txt"]
+        [problem] = [i for i in items if isinstance(i, ReadProblem)]
+        assert (problem.code, problem.level, problem.path) == ("symlink_outside_root", "warning", str(folder / "sub" / "ngoai.txt"))
+        assert "VANBAN_FOLLOW_SYMLINKS" in problem.message
+
+    followed = list(iter_documents([root], ReadSettings(follow_symlinks=True)))
+    assert [d.doc_id for d in followed] == ["a.txt", "sub/ngoai.txt", "sub/trong.txt"]
+    assert followed[1].text == "Mật khẩu quản trị hệ thống"
+    # A link named directly is the operator's own choice.
+    [direct] = iter_documents([root / "sub" / "ngoai.txt"])
+    assert isinstance(direct, RawDocument) and direct.doc_id == "ngoai.txt"
 
 
 def test_unsupported_type(tmp_path: Path) -> None:

@@ -22,10 +22,12 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from corpus.models import DocumentReadError, RawDocument
+from corpus.models import RawDocument
 
 from .docx_numbering import ListLabels
-from .files import empty_file, file_mtime, read_bytes
+from .docx_package import check_package, corrupt
+from .files import empty_file, file_mtime
+from .limits import ReadSettings, check_text, read_capped, too_many_bytes
 from .spans import merge_spans
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
@@ -195,15 +197,17 @@ class _DocxWalker:
         return " ".join(" ".join(texts).split())
 
 
-def read_docx(path: Path, doc_id: str) -> RawDocument:
-    data = read_bytes(path)
+def read_docx(path: Path, doc_id: str, settings: ReadSettings = ReadSettings()) -> RawDocument:
+    data = read_capped(path, settings.max_bytes, too_many_bytes(path, settings))
     if not data:
         raise empty_file(path)
+    check_package(path, data, settings)
     document = _open(path, data)
     built = _DocxWalker(document).walk()
     text = built.text()
     if not text.strip():
         raise empty_file(path)
+    check_text(path, text, settings)
     return RawDocument(
         doc_id=doc_id,
         source=str(path),
@@ -220,9 +224,7 @@ def _open(path: Path, data: bytes) -> Any:
     try:
         return docx.Document(io.BytesIO(data))
     except Exception as exc:  # not a zip, missing parts, wrong content type...
-        raise DocumentReadError(
-            str(path), "corrupt_docx", f"Tệp DOCX bị hỏng hoặc không phải DOCX: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise corrupt(path, exc) from exc
 
 
 def _blocks(container: Any) -> Iterator[Any]:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from corpus.models import DocumentReadError, RawDocument
 
-from .files import empty_file, file_mtime, read_bytes
+from .files import empty_file, file_mtime
+from .limits import ReadSettings, check_text, read_capped, too_many_bytes, too_many_chars
 from .markup import strip_markup
 
 # Above this share of control characters a ".txt" is taken for a binary file.
@@ -19,19 +20,29 @@ _CONTROL_BYTES = bytes(b for b in [*range(0x20), 0x7F] if chr(b) not in _ALLOWED
 _NON_CONTROL_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
+# No encoding takes more than 4 bytes to a character, so a text file that long cannot be under the limit.
+_MAX_BYTES_PER_CHAR = 4
+
 _ENCODING_WARNINGS = {
     "utf-16": "Tệp mã hóa UTF-16 (không phải UTF-8); đã chuyển sang UTF-8.",
     "cp1258": ("Tệp không phải UTF-8; đã đọc theo bảng mã Windows-1258 (cp1258). Nên kiểm tra lại dấu tiếng Việt."),
 }
 
 
-def read_text(path: Path, doc_id: str, fmt: str) -> RawDocument:
+def read_text(path: Path, doc_id: str, fmt: str, settings: ReadSettings = ReadSettings()) -> RawDocument:
     """Read a ``.txt`` (``fmt="txt"``) or ``.md`` (``fmt="md"``) file."""
-    data = read_bytes(path)
+    by_chars = _MAX_BYTES_PER_CHAR * settings.max_chars
+    if by_chars < settings.max_bytes:
+        data = read_capped(path, by_chars, too_many_chars(path, settings))
+    else:
+        data = read_capped(path, settings.max_bytes, too_many_bytes(path, settings))
     text, encoding = decode(data, path)
+    del data  # before NFC makes another copy of the text
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     if _control_share(text) > _MAX_CONTROL_SHARE:
         raise _binary_error(path)
+    # Before the markup pass, whose cost grows with the text.
+    check_text(path, text, settings)
     markup = strip_markup(text, markdown_headings=fmt == "md")
     if not markup.text.strip():
         raise empty_file(path)
