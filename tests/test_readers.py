@@ -7,6 +7,7 @@ import gzip
 import inspect
 import json
 import os
+import random
 import unicodedata
 from itertools import pairwise
 from pathlib import Path
@@ -205,6 +206,18 @@ def test_utf16_with_bom(tmp_path: Path, codec: str) -> None:
     assert len(doc.warnings) == 1 and "UTF-16" in doc.warnings[0]
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_recognised(tmp_path: Path, codec: str) -> None:
+    source = f"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\r\nĐộc lập - Tự do - Hạnh phúc\r\n\r\n{SENTENCE}\r\n{LONG}\r\n"
+    path = tmp_path / "u16.txt"
+    path.write_bytes(nfd(source).encode(codec))
+    doc = one(path)
+    assert doc.text == source.replace("\r\n", "\n")
+    assert_nfc(doc.text)
+    assert doc.encoding == codec
+    assert len(doc.warnings) == 1 and f"UTF-16 {codec[-2:].upper()}" in doc.warnings[0] and "BOM" in doc.warnings[0]
+
+
 def test_cp1258_is_decoded_and_composed(tmp_path: Path) -> None:
     path = tmp_path / "cp.txt"
     path.write_bytes(cp1258_form(SENTENCE).encode("cp1258"))
@@ -288,6 +301,13 @@ def test_markdown_headings(tmp_path: Path) -> None:
         ("\u00a0\u3000\n".encode(), "empty_file"),
         (b"PK\x03\x04\x00\x00binary\x00junk" * 20, "binary_file"),
         (bytes(range(1, 32)) * 10 + "văn bản".encode(), "binary_file"),
+        # NULs on both sides of the code units, or all NUL: not UTF-16.
+        (random.Random(7).randbytes(4096), "binary_file"),
+        (b"\x00" * 512, "binary_file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" * 40, "binary_file"),
+        # NULs on one side, but a lone surrogate or control characters once decoded.
+        ("văn bản ".encode("utf-16-le") * 20 + b"\x00\xd8", "binary_file"),
+        (bytes(range(1, 32)).decode("latin-1").encode("utf-16-le") * 20, "binary_file"),
         ("Văn bản".encode() + b" \x81\x8d \xc3(", "bad_encoding"),
     ],
 )
