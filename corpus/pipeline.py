@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 from corpus.chunker import ChunkSettings, TokenCounter, chunk_document
 from corpus.models import Chunk, ParsedDocument, RawDocument, ReadProblem
 from corpus.parser import parse_document
-from corpus.readers import iter_documents
+from corpus.readers import ReadSettings, iter_documents
 
 
 @dataclass
@@ -52,9 +52,12 @@ def parse_item(
 
 
 def parse_paths(
-    paths: Iterable[Path], count_tokens: TokenCounter, settings: ChunkSettings = ChunkSettings()
+    paths: Iterable[Path],
+    count_tokens: TokenCounter,
+    settings: ChunkSettings = ChunkSettings(),
+    reading: ReadSettings = ReadSettings(),
 ) -> Iterator[ParsedFile | ReadProblem]:
     """Every readable document under ``paths``, parsed and chunked; a file that
     cannot be read or parsed becomes a ReadProblem and the others go on."""
-    for item in iter_documents(paths):
+    for item in iter_documents(paths, reading):
         yield parse_item(item, count_tokens, settings)

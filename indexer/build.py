@@ -23,7 +23,7 @@ from corpus.chunker import ChunkSettings, TokenCounter, embedding_text
 from corpus.kinds import passage_kind
 from corpus.models import Chunk, ParsedDocument, ReadProblem
 from corpus.pipeline import parse_item
-from corpus.readers import iter_files, read_path
+from corpus.readers import ReadSettings, iter_files, read_path
 from corpus.relations import Reference, document_references
 from corpus.tasks import Task, extract_tasks
 from indexer.embed_cache import EmbeddingCache
@@ -66,6 +66,7 @@ class IndexSettings:
     chunking: ChunkSettings = ChunkSettings()
     vectors: VectorSettings = VectorSettings()
     flush_chunks: int = 512  # passages read before they are embedded and stored; bounds memory on large corpora
+    reading: ReadSettings = ReadSettings()  # limits on one document, symbolic links
 
 
 @dataclass
@@ -230,7 +231,7 @@ class Indexer:
                 finished.clear()
 
             waiting = 0
-            for found in iter_files(paths):
+            for found in iter_files(paths, self.settings.reading):
                 if isinstance(found, ReadProblem):
                     report.problems.append(found)
                     continue
@@ -250,7 +251,7 @@ class Indexer:
                 before = set(store.doc_ids_from_source(source))
                 seen: set[str] = set()
                 read_ok = False
-                for item in read_path(path, root):
+                for item in read_path(path, root, self.settings.reading):
                     read_ok = read_ok or not isinstance(item, ReadProblem)
                     done = parse_item(item, self.count_tokens, self.settings.chunking, source)
                     if isinstance(done, ReadProblem):

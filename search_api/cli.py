@@ -26,7 +26,7 @@ from search_api.params import (
     parse_date,
     parse_filter_options,
 )
-from search_api.services import chunk_settings, token_counter
+from search_api.services import chunk_settings, read_settings, token_counter
 from search_api.settings import Settings
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "corpus" / "samples"
@@ -41,7 +41,7 @@ def cmd_parse(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
         print(f"Lỗi: {path} là thư mục; lệnh parse nhận một tệp (dùng 'vanban inspect' cho thư mục)", file=err)
         return 2
     failed = False
-    for item in parse_paths([path], token_counter(settings, err), chunk_settings(settings)):
+    for item in parse_paths([path], token_counter(settings, err), chunk_settings(settings), read_settings(settings)):
         if isinstance(item, ReadProblem):
             render.print_problem(item, err)
             failed = failed or item.level == "error"
@@ -62,7 +62,7 @@ def cmd_inspect(args: argparse.Namespace, settings: Settings, out: TextIO, err: 
         return 2
     docs = chunks = errors = 0
     render.inspect_header(out)
-    for item in parse_paths(paths, token_counter(settings, err), chunk_settings(settings)):
+    for item in parse_paths(paths, token_counter(settings, err), chunk_settings(settings), read_settings(settings)):
         if isinstance(item, ReadProblem):
             render.print_problem(item, err)
             errors += item.level == "error"

@@ -6,6 +6,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from corpus.chunker import ChunkSettings, TokenCounter, approx_tokens
+from corpus.readers import ReadSettings
 from search_api.settings import Settings
 
 if TYPE_CHECKING:  # the index and model stacks load only when a command needs them
@@ -29,6 +30,17 @@ def chunk_settings(settings: Settings) -> ChunkSettings:
     return ChunkSettings(max_tokens=settings.chunk_max_tokens, min_tokens=settings.chunk_min_tokens)
 
 
+def read_settings(settings: Settings) -> ReadSettings:
+    return ReadSettings(
+        max_mb=settings.max_document_mb,
+        max_paragraphs=settings.max_document_paragraphs,
+        max_pages=settings.max_document_pages,
+        max_chars=settings.max_document_chars,
+        max_compression_ratio=settings.max_compression_ratio,
+        follow_symlinks=settings.follow_symlinks,
+    )
+
+
 def index_settings(settings: Settings) -> "IndexSettings":
     from indexer.build import IndexSettings
     from indexer.vectors import VectorSettings
@@ -36,6 +48,7 @@ def index_settings(settings: Settings) -> "IndexSettings":
     return IndexSettings(
         chunking=chunk_settings(settings),
         vectors=VectorSettings(kind=settings.vector_kind, hnsw_threshold=settings.hnsw_threshold),
+        reading=read_settings(settings),
     )
 
 

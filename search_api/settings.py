@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Mapping
 
 from corpus.chunker import ChunkSettings
+from corpus.readers import ReadSettings
 from indexer.settings import VectorSettings
 
 
@@ -57,6 +58,14 @@ class Settings:
     signin_window_s: int = 600
     audit_max_mb: int = 10  # the audit log rotates at this size …
     audit_keep: int = 10  # … keeping this many older files
+    # What one document may expand to while it is read (see corpus.readers.limits).
+    max_document_mb: int = ReadSettings.max_mb  # uncompressed
+    max_document_paragraphs: int = ReadSettings.max_paragraphs
+    max_document_pages: int = ReadSettings.max_pages
+    max_document_chars: int = ReadSettings.max_chars
+    max_compression_ratio: int = ReadSettings.max_compression_ratio
+    # Read files that links inside an indexed folder lead to outside it (paths given directly are always read).
+    follow_symlinks: bool = ReadSettings.follow_symlinks
 
     @property
     def model_dir(self) -> Path:
@@ -83,8 +92,17 @@ class Settings:
         return replace(settings, **given) if given else settings
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
 def _convert(key: str, raw: str, annotation: object) -> object:
     kind = str(annotation)
+    if kind in ("bool", "<class 'bool'>"):
+        value = raw.strip().lower()
+        if value not in _TRUE + _FALSE:
+            raise ValueError(f"{key} phải là 1 hoặc 0 (true/false), nhận được {raw!r}")
+        return value in _TRUE
     if "Path" in kind:
         return Path(raw).expanduser()
     if "int" in kind:

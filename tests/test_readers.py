@@ -7,6 +7,7 @@ import gzip
 import inspect
 import json
 import os
+import random
 import unicodedata
 from itertools import pairwise
 from pathlib import Path
@@ -20,7 +21,7 @@ from pypdf import PdfWriter
 
 from conftest import shared_path
 from corpus.models import DocumentReadError, RawDocument, ReadProblem
-from corpus.readers import SUPPORTED_SUFFIXES, iter_documents, read_file
+from corpus.readers import SUPPORTED_SUFFIXES, ReadSettings, iter_documents, read_file
 from corpus.readers.docx_numbering import format_number
 from corpus.readers.markup import strip_markup
 from corpus.readers.paragraphs import is_header_line, starts_item
@@ -205,6 +206,18 @@ def test_utf16_with_bom(tmp_path: Path, codec: str) -> None:
     assert len(doc.warnings) == 1 and "UTF-16" in doc.warnings[0]
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_recognised(tmp_path: Path, codec: str) -> None:
+    source = f"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\r\nĐộc lập - Tự do - Hạnh phúc\r\n\r\n{SENTENCE}\r\n{LONG}\r\n"
+    path = tmp_path / "u16.txt"
+    path.write_bytes(nfd(source).encode(codec))
+    doc = one(path)
+    assert doc.text == source.replace("\r\n", "\n")
+    assert_nfc(doc.text)
+    assert doc.encoding == codec
+    assert len(doc.warnings) == 1 and f"UTF-16 {codec[-2:].upper()}" in doc.warnings[0] and "BOM" in doc.warnings[0]
+
+
 def test_cp1258_is_decoded_and_composed(tmp_path: Path) -> None:
     path = tmp_path / "cp.txt"
     path.write_bytes(cp1258_form(SENTENCE).encode("cp1258"))
@@ -288,6 +301,13 @@ def test_markdown_headings(tmp_path: Path) -> None:
         ("\u00a0\u3000\n".encode(), "empty_file"),
         (b"PK\x03\x04\x00\x00binary\x00junk" * 20, "binary_file"),
         (bytes(range(1, 32)) * 10 + "văn bản".encode(), "binary_file"),
+        # NULs on both sides of the code units, or all NUL: not UTF-16.
+        (random.Random(7).randbytes(4096), "binary_file"),
+        (b"\x00" * 512, "binary_file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" * 40, "binary_file"),
+        # NULs on one side, but a lone surrogate or control characters once decoded.
+        ("văn bản ".encode("utf-16-le") * 20 + b"\x00\xd8", "binary_file"),
+        (bytes(range(1, 32)).decode("latin-1").encode("utf-16-le") * 20, "binary_file"),
         ("Văn bản".encode() + b" \x81\x8d \xc3(", "bad_encoding"),
     ],
 )
@@ -634,6 +654,36 @@ def test_iter_documents_with_files_and_missing_paths(tmp_path: Path) -> None:
     assert isinstance(items[0], RawDocument) and items[0].doc_id == "x.txt"
     assert isinstance(items[1], ReadProblem) and items[1].code == "not_found" and items[1].path == str(missing)
     assert isinstance(items[2], RawDocument) and items[2].doc_id == "x.txt"
+
+
+def test_symlinks_leaving_the_folder_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("Mật khẩu quản trị hệ thống", encoding="utf-8")
+    root = tmp_path / "docs"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_text("Văn bản A", encoding="utf-8")
+    os.symlink(secret, root / "sub" / "ngoai.txt")
+    os.symlink(Path("..") / "a.txt", root / "sub" / "trong.txt")  # relative, and inside the folder
+    os.symlink(outside, root / "thu-muc-ngoai")  # links to folders are never followed
+    os.symlink(tmp_path / "missing.txt", root / "hong.txt")
+    linked_root = tmp_path / "docs-link"
+    os.symlink(root, linked_root)
+
+    for folder in (root, linked_root):
+        items = list(iter_documents([folder]))
+        assert [d.doc_id for d in items if isinstance(d, RawDocument)] == ["a.txt", "sub/trong.txt"]
+        [problem] = [i for i in items if isinstance(i, ReadProblem)]
+        assert (problem.code, problem.level, problem.path) == ("symlink_outside_root", "warning", str(folder / "sub" / "ngoai.txt"))
+        assert "VANBAN_FOLLOW_SYMLINKS" in problem.message
+
+    followed = list(iter_documents([root], ReadSettings(follow_symlinks=True)))
+    assert [d.doc_id for d in followed] == ["a.txt", "sub/ngoai.txt", "sub/trong.txt"]
+    assert followed[1].text == "Mật khẩu quản trị hệ thống"
+    # A link named directly is the operator's own choice.
+    [direct] = iter_documents([root / "sub" / "ngoai.txt"])
+    assert isinstance(direct, RawDocument) and direct.doc_id == "ngoai.txt"
 
 
 def test_unsupported_type(tmp_path: Path) -> None:

@@ -14,16 +14,17 @@ from corpus.models import DocumentReadError, RawDocument, ReadProblem
 
 from .docx import read_docx
 from .jsonl import iter_jsonl
+from .limits import ReadSettings
 from .pdf import read_pdf
 from .text import read_text
 from .walk import SUPPORTED_SUFFIXES, format_of, walk_files
 
-__all__ = ["SUPPORTED_SUFFIXES", "format_of", "iter_documents", "iter_files", "read_file", "read_path"]
+__all__ = ["SUPPORTED_SUFFIXES", "ReadSettings", "format_of", "iter_documents", "iter_files", "read_file", "read_path"]
 
 log = logging.getLogger(__name__)
 
 
-def read_file(path: Path, root: Path | None = None) -> Iterator[RawDocument]:
+def read_file(path: Path, root: Path | None = None, settings: ReadSettings = ReadSettings()) -> Iterator[RawDocument]:
     """The documents of one file (one, or one per record for JSONL).
 
     ``doc_id`` is the path relative to ``root`` (POSIX slashes), or the file name
@@ -31,26 +32,31 @@ def read_file(path: Path, root: Path | None = None) -> Iterator[RawDocument]:
     ``DocumentReadError`` for a file that cannot be read: at once for single
     documents, while iterating for JSONL. Skipped JSONL lines are reported in
     the ``warnings`` of the next document (``iter_documents`` reports them as
-    separate ``ReadProblem`` items instead).
+    separate ``ReadProblem`` items instead). ``settings`` bounds what one
+    document may expand to while it is read.
     """
     path = Path(path)
     fmt = format_of(path)
     if fmt is None:
         raise _unsupported(path)
     if fmt == "jsonl":
-        return _with_warnings_attached(iter_jsonl(path))
-    return iter([_read_single(path, fmt, _doc_id(path, root))])
+        return _with_warnings_attached(iter_jsonl(path, settings))
+    return iter([_read_single(path, fmt, _doc_id(path, root), settings)])
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Path] | ReadProblem]:
+def iter_files(
+    paths: Iterable[Path], settings: ReadSettings = ReadSettings()
+) -> Iterator[tuple[Path, Path] | ReadProblem]:
     """(file, root) for every file under the given files and folders, in name order.
 
     A folder is the root for the ``doc_id`` of the files under it; a file given
-    directly is its own parent's. Missing paths come out as problems.
+    directly is its own parent's. Missing paths come out as problems. A path
+    given here is read even when it is a symbolic link (whoever names it chose
+    it); links found inside a folder must stay inside it (see ``walk_files``).
     """
     for path in map(Path, paths):
         if path.is_dir():
-            for found in walk_files(path):
+            for found in walk_files(path, settings.follow_symlinks):
                 yield found if isinstance(found, ReadProblem) else (found, path)
         elif path.is_file():
             yield path, path.parent
@@ -58,20 +64,22 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Path] | ReadProble
             yield ReadProblem(str(path), "not_found", "Không tìm thấy tệp hoặc thư mục")
 
 
-def iter_documents(paths: Iterable[Path]) -> Iterator[RawDocument | ReadProblem]:
+def iter_documents(
+    paths: Iterable[Path], settings: ReadSettings = ReadSettings()
+) -> Iterator[RawDocument | ReadProblem]:
     """Documents of the given files and folders (folders recursively, in name order).
 
-    Unsupported files come out as warnings, unreadable ones as errors; the walk
-    always goes on.
+    Unsupported files come out as warnings, unreadable ones (or ones past a read
+    limit) as errors; the walk always goes on.
     """
-    for found in iter_files(paths):
+    for found in iter_files(paths, settings):
         if isinstance(found, ReadProblem):
             yield found
         else:
-            yield from read_path(*found)
+            yield from read_path(*found, settings)
 
 
-def read_path(path: Path, root: Path) -> Iterator[RawDocument | ReadProblem]:
+def read_path(path: Path, root: Path, settings: ReadSettings = ReadSettings()) -> Iterator[RawDocument | ReadProblem]:
     """The documents of one file, or the problem that stopped it; never raises."""
     fmt = format_of(path)
     if fmt is None:
@@ -81,9 +89,9 @@ def read_path(path: Path, root: Path) -> Iterator[RawDocument | ReadProblem]:
         return
     try:
         if fmt == "jsonl":
-            yield from iter_jsonl(path)
+            yield from iter_jsonl(path, settings)
         else:
-            yield _read_single(path, fmt, _doc_id(path, root))
+            yield _read_single(path, fmt, _doc_id(path, root), settings)
     except DocumentReadError as exc:
         yield exc.problem()
     except Exception as exc:  # a reader bug on one odd file must not end a long indexing run
@@ -91,12 +99,12 @@ def read_path(path: Path, root: Path) -> Iterator[RawDocument | ReadProblem]:
         yield ReadProblem(str(path), "internal_error", f"Lỗi không mong đợi khi đọc tệp: {type(exc).__name__}: {exc}")
 
 
-def _read_single(path: Path, fmt: str, doc_id: str) -> RawDocument:
+def _read_single(path: Path, fmt: str, doc_id: str, settings: ReadSettings) -> RawDocument:
     if fmt == "pdf":
-        return read_pdf(path, doc_id)
+        return read_pdf(path, doc_id, settings)
     if fmt == "docx":
-        return read_docx(path, doc_id)
-    return read_text(path, doc_id, fmt)
+        return read_docx(path, doc_id, settings)
+    return read_text(path, doc_id, fmt, settings)
 
 
 def _with_warnings_attached(items: Iterator[RawDocument | ReadProblem]) -> Iterator[RawDocument]:

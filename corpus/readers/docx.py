@@ -17,14 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import docx
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from corpus.models import DocumentReadError, RawDocument
+from corpus.models import RawDocument
 
 from .docx_numbering import ListLabels
-from .files import empty_file, file_mtime, read_bytes
+from .docx_package import check_package, corrupt
+from .files import empty_file, file_mtime
+from .limits import ReadSettings, check_text, read_capped, too_many_bytes
 from .spans import merge_spans
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
@@ -72,6 +75,9 @@ class _DocxWalker:
         self.labels = ListLabels.for_document(document)
         self.builder = _Builder()
         self._style_bold: dict[str, bool | None] = {}
+        self._styles: dict[tuple[WD_STYLE_TYPE, str | None], Any] = {}
+        self._style_headings: dict[str | None, int | None] = {}
+        self._style_numbering: dict[str | None, tuple[str | None, int | None]] = {}
 
     def walk(self) -> _Builder:
         for block in _blocks(self.document.element.body):
@@ -84,7 +90,37 @@ class _DocxWalker:
     def _paragraph(self, p: Any) -> None:
         paragraph = Paragraph(p, self.document)
         text, bold = self._paragraph_text(paragraph)
-        self.builder.add(text, bold, _heading_level(paragraph))
+        self.builder.add(text, bold, self._heading_level(paragraph))
+
+    def _style(self, style_id: str | None, kind: WD_STYLE_TYPE) -> Any:
+        # python-docx finds a style (and the default one) by scanning every style of the
+        # document on each call: once per paragraph and run made long documents take minutes.
+        key = (kind, style_id)
+        if key not in self._styles:
+            self._styles[key] = self.document.part.get_style(style_id, kind)
+        return self._styles[key]
+
+    def _paragraph_style(self, paragraph: Paragraph) -> Any:
+        return self._style(paragraph._p.style, WD_STYLE_TYPE.PARAGRAPH)
+
+    def _heading_level(self, paragraph: Paragraph) -> int | None:
+        style_id = paragraph._p.style
+        if style_id not in self._style_headings:
+            self._style_headings[style_id] = _style_heading_level(self._paragraph_style(paragraph))
+        level = self._style_headings[style_id]
+        return level if level is not None else _outline_level(paragraph)
+
+    def _numbering(self, paragraph: Paragraph) -> tuple[str | None, int]:
+        """The paragraph's list (numId) and level, from its own properties or its style's."""
+        num_id, ilvl = _num_pr(paragraph._p.pPr)
+        if num_id is None or ilvl is None:
+            style_id = paragraph._p.style
+            if style_id not in self._style_numbering:
+                self._style_numbering[style_id] = _style_numbering(self._paragraph_style(paragraph))
+            style_num_id, style_ilvl = self._style_numbering[style_id]
+            num_id = style_num_id if num_id is None else num_id
+            ilvl = style_ilvl if ilvl is None else ilvl
+        return num_id, ilvl or 0
 
     def _paragraph_text(self, paragraph: Paragraph) -> tuple[str, list[tuple[int, int]]]:
         """The paragraph's text, stripped and prefixed with its list label, and its bold spans."""
@@ -116,7 +152,7 @@ class _DocxWalker:
     def _is_bold(self, run: Run, paragraph: Paragraph) -> bool:
         if run.bold is not None:
             return run.bold
-        for style in (run.style, paragraph.style):
+        for style in (self._style(run._r.style, WD_STYLE_TYPE.CHARACTER), self._paragraph_style(paragraph)):
             value = self._style_is_bold(style)
             if value is not None:
                 return value
@@ -136,7 +172,7 @@ class _DocxWalker:
         return self._style_bold[key]
 
     def _label(self, paragraph: Paragraph) -> str | None:
-        num_id, ilvl = _numbering(paragraph)
+        num_id, ilvl = self._numbering(paragraph)
         if num_id is None or num_id == "0":
             return None
         return self.labels.next_label(num_id, ilvl)
@@ -161,15 +197,17 @@ class _DocxWalker:
         return " ".join(" ".join(texts).split())
 
 
-def read_docx(path: Path, doc_id: str) -> RawDocument:
-    data = read_bytes(path)
+def read_docx(path: Path, doc_id: str, settings: ReadSettings = ReadSettings()) -> RawDocument:
+    data = read_capped(path, settings.max_bytes, too_many_bytes(path, settings))
     if not data:
         raise empty_file(path)
+    check_package(path, data, settings)
     document = _open(path, data)
     built = _DocxWalker(document).walk()
     text = built.text()
     if not text.strip():
         raise empty_file(path)
+    check_text(path, text, settings)
     return RawDocument(
         doc_id=doc_id,
         source=str(path),
@@ -186,9 +224,7 @@ def _open(path: Path, data: bytes) -> Any:
     try:
         return docx.Document(io.BytesIO(data))
     except Exception as exc:  # not a zip, missing parts, wrong content type...
-        raise DocumentReadError(
-            str(path), "corrupt_docx", f"Tệp DOCX bị hỏng hoặc không phải DOCX: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise corrupt(path, exc) from exc
 
 
 def _blocks(container: Any) -> Iterator[Any]:
@@ -202,8 +238,8 @@ def _blocks(container: Any) -> Iterator[Any]:
                 yield from _blocks(content)
 
 
-def _heading_level(paragraph: Paragraph) -> int | None:
-    style = paragraph.style
+def _style_heading_level(style: Any) -> int | None:
+    """The heading level a paragraph style (or one it is based on) gives: its name, "Title" or "Heading N"."""
     for _ in range(_MAX_STYLE_DEPTH):
         if style is None:
             break
@@ -214,6 +250,10 @@ def _heading_level(paragraph: Paragraph) -> int | None:
         if m:
             return int(m.group(1))
         style = style.base_style
+    return None
+
+
+def _outline_level(paragraph: Paragraph) -> int | None:
     outline = paragraph._p.pPr.find(qn("w:outlineLvl")) if paragraph._p.pPr is not None else None
     if outline is not None:
         level = int(outline.get(qn("w:val"), "9"))
@@ -221,29 +261,27 @@ def _heading_level(paragraph: Paragraph) -> int | None:
     return None
 
 
-def _numbering(paragraph: Paragraph) -> tuple[str | None, int]:
-    """The paragraph's list (numId) and level, from its own properties or its style's."""
+def _style_numbering(style: Any) -> tuple[str | None, int | None]:
+    """The list (numId) and level a paragraph style or the styles it is based on give, the nearest first."""
     num_id: str | None = None
     ilvl: int | None = None
-    sources = [paragraph._p.pPr]
-    style = paragraph.style
     for _ in range(_MAX_STYLE_DEPTH):
-        if style is None:
+        if style is None or (num_id is not None and ilvl is not None):
             break
-        sources.append(style.element.pPr)
+        own_num_id, own_ilvl = _num_pr(style.element.pPr)
+        num_id = own_num_id if num_id is None else num_id
+        ilvl = own_ilvl if ilvl is None else ilvl
         style = style.base_style
-    for ppr in sources:
-        num_pr = ppr.find(qn("w:numPr")) if ppr is not None else None
-        if num_pr is None:
-            continue
-        if num_id is None:
-            num_id = _child_val(num_pr, "w:numId")
-        if ilvl is None:
-            value = _child_val(num_pr, "w:ilvl")
-            ilvl = int(value) if value is not None and value.isdigit() else None
-        if num_id is not None and ilvl is not None:
-            break
-    return num_id, ilvl or 0
+    return num_id, ilvl
+
+
+def _num_pr(ppr: Any) -> tuple[str | None, int | None]:
+    """numId and ilvl of one paragraph properties element, each None where it does not say."""
+    num_pr = ppr.find(qn("w:numPr")) if ppr is not None else None
+    if num_pr is None:
+        return None, None
+    value = _child_val(num_pr, "w:ilvl")
+    return _child_val(num_pr, "w:numId"), int(value) if value is not None and value.isdigit() else None
 
 
 def _child_val(element: Any, tag: str) -> str | None:

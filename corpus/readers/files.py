@@ -7,13 +7,6 @@ from pathlib import Path
 from corpus.models import DocumentReadError
 
 
-def read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise unreadable(path, exc) from exc
-
-
 def file_mtime(path: Path) -> float | None:
     try:
         return path.stat().st_mtime

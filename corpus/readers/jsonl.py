@@ -18,23 +18,37 @@ from typing import IO, Any
 from corpus.models import DocumentReadError, RawDocument, ReadProblem
 
 from .files import empty_file, file_mtime, unreadable
+from .limits import ReadSettings, check_text, too_many_chars
 
 _ID_KEYS = ("id", "_id")
 _MAX_REASON = 160  # a JSON error can quote a long line back
+# JSON spells a character in at most 6 bytes (\u1ec7), so a longer line holds more characters than the limit
+# allows (short of characters outside the BMP, 12 bytes, which documents hardly use).
+_MAX_BYTES_PER_CHAR = 6
+_SKIP_CHUNK = 1024 * 1024
 
 
-def iter_jsonl(path: Path) -> Iterator[RawDocument | ReadProblem]:
-    """Documents and per-line warnings of one JSONL file; raises ``DocumentReadError`` for the file."""
+def iter_jsonl(path: Path, settings: ReadSettings = ReadSettings()) -> Iterator[RawDocument | ReadProblem]:
+    """Documents and per-line warnings of one JSONL file; raises ``DocumentReadError`` for the file.
+
+    A record past a read limit is skipped with a warning; a line too long to hold
+    an allowed record is never read whole.
+    """
     mtime = file_mtime(path)
     seen: set[str] = set()
     lines = documents = 0
+    cap = min(settings.max_bytes, _MAX_BYTES_PER_CHAR * settings.max_chars)
     try:
         with _open(path) as stream:
-            for number, line in enumerate(stream, start=1):
+            for number, line in enumerate(_lines(stream, cap), start=1):
+                if line is None:
+                    lines += 1
+                    yield _too_large(too_many_chars(path, settings, _subject(path, number)))
+                    continue
                 if not line.strip():
                     continue
                 lines += 1
-                item = _record(line, path, number, mtime, seen)
+                item = _record(line, path, number, mtime, seen, settings)
                 documents += isinstance(item, RawDocument)
                 yield item
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -55,7 +69,29 @@ def _open(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def _record(line: bytes, path: Path, number: int, mtime: float | None, seen: set[str]) -> RawDocument | ReadProblem:
+def _lines(stream: IO[bytes], cap: int) -> Iterator[bytes | None]:
+    """The stream's lines, each read only up to ``cap`` bytes: None for a longer one, whose rest is skipped."""
+    while line := stream.readline(cap + 1):
+        if len(line) <= cap or line.endswith(b"\n"):
+            yield line
+            continue
+        while (rest := stream.readline(_SKIP_CHUNK)) and not rest.endswith(b"\n"):
+            pass
+        yield None
+
+
+def _subject(path: Path, number: int, doc_id: str | None = None) -> str:
+    record = f"Bản ghi {doc_id!r}" if doc_id is not None else "Bản ghi"
+    return f"{record} ở dòng {number} của tệp {path.name}"
+
+
+def _too_large(error: DocumentReadError) -> ReadProblem:
+    return _warning(Path(error.path), error.code, error.message)
+
+
+def _record(
+    line: bytes, path: Path, number: int, mtime: float | None, seen: set[str], settings: ReadSettings
+) -> RawDocument | ReadProblem:
     try:
         record = json.loads(line)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
@@ -74,12 +110,17 @@ def _record(line: bytes, path: Path, number: int, mtime: float | None, seen: set
         return _warning(path, "empty_record", f"Dòng {number}: bản ghi {doc_id!r} có văn bản rỗng, bỏ qua")
     if doc_id in seen:
         return _warning(path, "duplicate_id", f"Dòng {number}: id {doc_id!r} bị trùng, bỏ qua bản ghi sau")
+    text = _normalise(text)
+    try:
+        check_text(path, text, settings, _subject(path, number, doc_id))
+    except DocumentReadError as exc:
+        return _too_large(exc)
     seen.add(doc_id)
     return RawDocument(
         doc_id=doc_id,
         source=str(path),
         format="jsonl",
-        text=_normalise(text),
+        text=text,
         title=_title(record.get("title")),
         extra={k: v for k, v in record.items() if k not in (id_key, "title", "text")},
         mtime=mtime,

@@ -19,7 +19,8 @@ from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from corpus.models import DocumentReadError, RawDocument
 
-from .files import empty_file, file_mtime, read_bytes
+from .files import empty_file, file_mtime
+from .limits import ReadSettings, check_text, read_capped, too_many_bytes, too_many_chars, too_many_pages
 from .paragraphs import Line, rebuild
 from .spans import nfc_with_map, remap_flags, spans_from_flags
 
@@ -32,20 +33,26 @@ _PAGE_NUMBER = re.compile(r"^(?:-\s*)?(\d{1,4})(?:\s*-)?$")
 _ALIGN_SLACK = 200
 
 
-def read_pdf(path: Path, doc_id: str) -> RawDocument:
-    data = read_bytes(path)
+def read_pdf(path: Path, doc_id: str, settings: ReadSettings = ReadSettings()) -> RawDocument:
+    data = read_capped(path, settings.max_bytes, too_many_bytes(path, settings))
     if not data:
         raise empty_file(path)
     reader = _open(path, data)
+    if len(reader.pages) > settings.max_pages:
+        raise too_many_pages(path, settings)
     warnings: list[str] = []
     pages: list[list[Line]] = []
     failures: list[str] = []
+    chars = 0
     for number in range(1, len(reader.pages) + 1):
         try:
             text, bold = _extract_page(reader.pages[number - 1])
         except Exception as exc:  # one broken page must not lose the others
             failures.append(f"trang {number}: {type(exc).__name__}: {exc}")
             text, bold = "", []
+        chars += len(text)
+        if chars > settings.max_chars:
+            raise too_many_chars(path, settings)
         pages.append(_page_lines(text, bold, number))
     if len(failures) == len(pages):
         raise DocumentReadError(str(path), "corrupt_pdf", f"Tệp PDF bị hỏng, không trích được chữ ({failures[0]})")
@@ -60,6 +67,7 @@ def read_pdf(path: Path, doc_id: str) -> RawDocument:
     if empty:
         warnings.append(f"Các trang không có chữ (có thể là ảnh quét): {', '.join(empty)}")
     rebuilt = rebuild(pages)
+    check_text(path, rebuilt.text, settings)
     return RawDocument(
         doc_id=doc_id,
         source=str(path),

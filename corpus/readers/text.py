@@ -9,7 +9,8 @@ from pathlib import Path
 
 from corpus.models import DocumentReadError, RawDocument
 
-from .files import empty_file, file_mtime, read_bytes
+from .files import empty_file, file_mtime
+from .limits import ReadSettings, check_text, read_capped, too_many_bytes, too_many_chars
 from .markup import strip_markup
 
 # Above this share of control characters a ".txt" is taken for a binary file.
@@ -19,19 +20,38 @@ _CONTROL_BYTES = bytes(b for b in [*range(0x20), 0x7F] if chr(b) not in _ALLOWED
 _NON_CONTROL_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
+# UTF-16 without a BOM: text mostly in Latin script has a NUL as the high byte of
+# most characters (Vietnamese: ASCII letters, spaces, Latin-1 vowels) and seldom
+# as the low byte (U+0300 the grave accent in decomposed text, U+0100, U+1E00...);
+# binary files have about as many NULs on both sides.
+_UTF16_SAMPLE = 64 * 1024
+_UTF16_MIN_NULS = 0.2  # share of high bytes that are NUL
+_UTF16_NUL_SKEW = 4  # at least this many times the low bytes' share
+# No encoding takes more than 4 bytes to a character, so a text file that long cannot be under the limit.
+_MAX_BYTES_PER_CHAR = 4
+
 _ENCODING_WARNINGS = {
     "utf-16": "Tệp mã hóa UTF-16 (không phải UTF-8); đã chuyển sang UTF-8.",
+    "utf-16-le": "Tệp mã hóa UTF-16 LE không có BOM (không phải UTF-8); đã nhận ra và chuyển sang UTF-8.",
+    "utf-16-be": "Tệp mã hóa UTF-16 BE không có BOM (không phải UTF-8); đã nhận ra và chuyển sang UTF-8.",
     "cp1258": ("Tệp không phải UTF-8; đã đọc theo bảng mã Windows-1258 (cp1258). Nên kiểm tra lại dấu tiếng Việt."),
 }
 
 
-def read_text(path: Path, doc_id: str, fmt: str) -> RawDocument:
+def read_text(path: Path, doc_id: str, fmt: str, settings: ReadSettings = ReadSettings()) -> RawDocument:
     """Read a ``.txt`` (``fmt="txt"``) or ``.md`` (``fmt="md"``) file."""
-    data = read_bytes(path)
+    by_chars = _MAX_BYTES_PER_CHAR * settings.max_chars
+    if by_chars < settings.max_bytes:
+        data = read_capped(path, by_chars, too_many_chars(path, settings))
+    else:
+        data = read_capped(path, settings.max_bytes, too_many_bytes(path, settings))
     text, encoding = decode(data, path)
+    del data  # before NFC makes another copy of the text
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     if _control_share(text) > _MAX_CONTROL_SHARE:
         raise _binary_error(path)
+    # Before the markup pass, whose cost grows with the text.
+    check_text(path, text, settings)
     markup = strip_markup(text, markdown_headings=fmt == "md")
     if not markup.text.strip():
         raise empty_file(path)
@@ -50,7 +70,7 @@ def read_text(path: Path, doc_id: str, fmt: str) -> RawDocument:
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (BOM stripped), UTF-16 with a BOM, or cp1258, in that order."""
+    """Decode bytes as UTF-8 (BOM stripped), UTF-16 with a BOM, UTF-16 without one, or cp1258, in that order."""
     if not data.strip():
         raise empty_file(path)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -58,8 +78,16 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             raise _encoding_error(path) from None
-    # UTF-8 and cp1258 text never contains NUL; without a UTF-16 BOM it means binary.
-    if b"\x00" in data or _control_byte_share(data) > _MAX_CONTROL_SHARE:
+    if b"\x00" in data:
+        # UTF-8 and cp1258 text never contains NUL: UTF-16 without its BOM, or binary.
+        encoding = _utf16_without_bom(data)
+        if encoding is None:
+            raise _binary_error(path)
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            raise _binary_error(path) from None
+    if _control_byte_share(data) > _MAX_CONTROL_SHARE:
         raise _binary_error(path)
     if data.startswith(codecs.BOM_UTF8):
         encoding, data = "utf-8-sig", data[len(codecs.BOM_UTF8) :]
@@ -73,6 +101,20 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
         return data.decode("cp1258"), "cp1258"
     except UnicodeDecodeError:
         raise _encoding_error(path) from None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when the NULs of a sample sit on one side of the code units, else None."""
+    if len(data) % 2:
+        return None
+    sample = data[:_UTF16_SAMPLE]
+    units = len(sample) // 2
+    even, odd = sample[0::2].count(0) / units, sample[1::2].count(0) / units
+    if odd >= _UTF16_MIN_NULS and odd >= _UTF16_NUL_SKEW * even:
+        return "utf-16-le"
+    if even >= _UTF16_MIN_NULS and even >= _UTF16_NUL_SKEW * odd:
+        return "utf-16-be"
+    return None
 
 
 def _control_byte_share(data: bytes) -> float:

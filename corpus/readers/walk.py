@@ -31,11 +31,18 @@ def is_skipped(name: str) -> bool:
     return name.startswith((".", "~$"))
 
 
-def walk_files(folder: Path) -> Iterator[Path | ReadProblem]:
+def walk_files(folder: Path, follow_symlinks: bool = False) -> Iterator[Path | ReadProblem]:
     """Every file under ``folder``, depth first in name order, skipping hidden entries.
 
     Symbolic links to folders are not followed, so a link loop cannot hang the walk.
+    A link to a file outside ``folder`` (resolved: ``folder`` may itself be a link)
+    comes out as a warning instead, unless ``follow_symlinks``: whoever can write
+    in an indexed folder must not be able to publish any file the indexer can read.
     """
+    yield from _walk(folder, folder.resolve(), follow_symlinks)
+
+
+def _walk(folder: Path, root: Path, follow_symlinks: bool) -> Iterator[Path | ReadProblem]:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError as exc:
@@ -46,6 +53,21 @@ def walk_files(folder: Path) -> Iterator[Path | ReadProblem]:
             continue
         path = folder / entry.name
         if entry.is_dir(follow_symlinks=False):
-            yield from walk_files(path)
+            yield from _walk(path, root, follow_symlinks)
         elif entry.is_file():
+            if entry.is_symlink() and not follow_symlinks:
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    yield _outside(path, target)
+                    continue
             yield path
+
+
+def _outside(path: Path, target: Path) -> ReadProblem:
+    return ReadProblem(
+        str(path),
+        "symlink_outside_root",
+        f"Liên kết tượng trưng trỏ ra ngoài thư mục được lập chỉ mục (tới {target}); bỏ qua "
+        "(đặt VANBAN_FOLLOW_SYMLINKS=1 để đọc cả những tệp này)",
+        "warning",
+    )
