@@ -25,6 +25,7 @@ from corpus.numbers import NumberQuery, number_key, parse_number
 from corpus.tasks import Task
 from corpus.units import assignee_key
 from corpus.vietnamese import fold, fold_key
+from indexer.access import readable_by
 
 SCHEMA_VERSION = 4
 
@@ -429,7 +430,7 @@ class ChunkStore:
         else:
             parsed: dict[str, frozenset[str]] = {}
             found = frozenset(key for key, acc in self.db.execute(sql)
-                              if acc is None or not groups.isdisjoint(parsed.setdefault(acc, frozenset(json.loads(acc)))))
+                              if readable_by(None if acc is None else parsed.setdefault(acc, frozenset(json.loads(acc))), groups))
         if self.readonly:
             self._readable[(kind, groups)] = found
         return found
@@ -735,11 +736,17 @@ class ChunkStore:
         scored.sort(reverse=True)
         return [(doc_id, round(score, 4)) for score, _, doc_id in scored[:limit]]
 
-    def counts(self) -> dict[str, int]:
-        docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-        chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        files = self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
-        return {"documents": docs, "chunks": chunks, "files": files}
+    def counts(self, groups: frozenset[str] | None = None) -> dict[str, int]:
+        """Documents, passages and files in the index; with ``groups``, only those a reader
+        in them may read (how much the archive holds besides is not theirs to know)."""
+        if groups is None or not self.has_restricted():
+            docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            files = self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+            return {"documents": docs, "chunks": chunks, "files": files}
+        readable = self.readable_doc_ids(groups)
+        sources = {src for doc_id, src in self.db.execute("SELECT doc_id, source FROM documents") if doc_id in readable}
+        return {"documents": len(readable), "chunks": len(self.readable_chunk_ids(groups)), "files": len(sources)}
 
 
 def select_in(db: sqlite3.Connection, sql: str, values: Iterable[Any], params: Sequence[Any] = ()) -> Iterator[tuple]:

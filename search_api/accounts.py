@@ -339,6 +339,9 @@ class Accounts:
     def user(self, name: str) -> UserInfo:
         return self._info(self._row(name))
 
+    def has_admins(self) -> bool:
+        return self._conn().execute("SELECT 1 FROM users WHERE admin LIMIT 1").fetchone() is not None
+
     @staticmethod
     def _info(row: sqlite3.Row) -> UserInfo:
         return UserInfo(row["name"], tuple(_groups_of(row)), bool(row["admin"]), row["token_id"],

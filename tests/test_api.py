@@ -141,8 +141,9 @@ def test_writes_need_the_token(client):
     files = {"files": ("ong.txt", NEW_DOC.encode(), "text/plain")}
     assert client.post("/api/documents", files=files).json()["error"]["code"] == "missing_token"
     assert client.post("/api/documents", files=files).status_code == 401
+    # an unknown token is no credential at all: 401 (it was 403 before user accounts existed)
     r = client.post("/api/documents", files=files, headers={"Authorization": "Bearer wrong"})
-    assert r.status_code == 403 and r.json()["error"]["code"] == "bad_token"
+    assert r.status_code == 401 and r.json()["error"]["code"] == "bad_token"
     r = client.delete("/api/documents/2024-09-cv-812-khac-phuc-hau-qua-bao-so-3.md")
     assert r.status_code == 401
 
@@ -150,8 +151,11 @@ def test_writes_need_the_token(client):
 def test_writes_are_refused_without_a_configured_token(tmp_path):
     settings, service = make_service(tmp_path, token=None)
     with TestClient(create_app(settings, service)) as c:
-        r = c.post("/api/documents", files={"files": ("ong.txt", NEW_DOC.encode(), "text/plain")}, headers=AUTH)
+        r = c.post("/api/documents", files={"files": ("ong.txt", NEW_DOC.encode(), "text/plain")})
         assert r.status_code == 403 and r.json()["error"]["code"] == "writes_disabled"
+        # a token that nothing accepts is refused as such, not taken for anonymous
+        r = c.post("/api/documents", files={"files": ("ong.txt", NEW_DOC.encode(), "text/plain")}, headers=AUTH)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "bad_token"
 
 
 def test_upload_search_delete(client):

@@ -7,9 +7,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from search_api.accounts import open_accounts, throttle_for
 from search_api.api import errors
-from search_api.api.routes import admin, directives, documents, search
+from search_api.api.routes import admin, directives, documents, search, session
 from search_api.api.service import IndexService
+from search_api.audit import open_audit
 from search_api.settings import Settings
 
 
@@ -21,6 +23,9 @@ def create_app(settings: Settings, service: IndexService | None = None) -> FastA
     )
     app.state.settings = settings
     app.state.service = service or IndexService(settings)
+    app.state.accounts = open_accounts(settings)
+    app.state.audit = open_audit(settings)
+    app.state.throttle = throttle_for(settings)
     errors.install(app)
 
     @app.middleware("http")
@@ -35,7 +40,7 @@ def create_app(settings: Settings, service: IndexService | None = None) -> FastA
                 )
         return await call_next(request)
 
-    for concern in (search, documents, directives, admin):
+    for concern in (search, documents, directives, admin, session):
         app.include_router(concern.router(settings))
 
     from web import STATIC_DIR

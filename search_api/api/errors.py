@@ -17,12 +17,13 @@ from search_api.params import ParamError
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, detail: Any = None):
+    def __init__(self, status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.detail = detail
+        self.headers = headers
 
 
 def error_response(status: int, code: str, message: str, detail: Any = None,
@@ -34,12 +35,13 @@ def error_response(status: int, code: str, message: str, detail: Any = None,
 
 
 _DESCRIPTIONS = {
-    401: "no token given",
-    403: "wrong token, or writes disabled",
+    401: "no valid credential: none where one is needed, a token unknown or revoked, a session expired, a token in the address",
+    403: "not allowed: not an administrator, or writes disabled",
     404: "unknown id",
     409: "another write is in progress",
     413: "upload too large",
     415: "unsupported file type",
+    429: "too many failed sign-ins: wait Retry-After seconds",
     422: "invalid parameters, or nothing could be indexed",
     503: "no index yet",
     507: "the disk is full: nothing was changed, the published index still answers",
@@ -60,7 +62,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.detail)
+        return error_response(exc.status, exc.code, exc.message, exc.detail, exc.headers)
 
     @app.exception_handler(DiskFullError)
     async def disk_full(_: Request, exc: DiskFullError) -> JSONResponse:

@@ -166,6 +166,33 @@ class UploadReport(BaseModel):
     seconds: float
 
 
+class AccessChange(BaseModel):
+    access: str = Field(max_length=500, description='"public", or the groups that may read it: "thanh-tra,van-phong"')
+
+
+class AccessChanged(BaseModel):
+    doc_id: str
+    access: str | list[str]
+    changed: bool
+    snapshot: str | None
+
+
+class AuditPage(BaseModel):
+    entries: list[dict[str, Any]] = Field(description="newest first: ts, user, kind, action, details, address")
+
+
+class Session(BaseModel):
+    name: str | None
+    groups: list[str]
+    admin: bool
+    kind: str = Field(description="user, anonymous, admin_token")
+
+
+class SignIn(BaseModel):
+    name: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+
+
 class Deleted(BaseModel):
     deleted: str
     chunks_removed: int

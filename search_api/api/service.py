@@ -91,7 +91,7 @@ class IndexService:
 
     # ------------------------------------------------------------ writes
 
-    def upload(self, files: list[Upload]):
+    def upload(self, files: list[Upload], access=None):
         """Stage, then index ``files`` as one write; returns the indexer's report and
         the staged names. Limits are checked while staging, before the write lock. A
         file stays in ``uploads/`` only if the published index holds it; whatever
@@ -109,7 +109,7 @@ class IndexService:
                 self._recover_staged()
                 try:
                     paths = staging.place(staged)
-                    report = self._indexer().run(paths)
+                    report = self._indexer().run(paths, access=access)
                 finally:
                     staging.settle(self._published_as_is)
         self.last_write = {"at": time.time(), "kind": "upload", "documents": report.documents_indexed,
@@ -128,6 +128,13 @@ class IndexService:
         if source.parent == self.uploads_dir and source.exists():
             source.unlink()
         self.last_write = {"at": time.time(), "kind": "delete", "documents": report.documents_removed}
+        return report
+
+    def set_access(self, doc_ids: list[str], access):
+        """Change who may read documents (``indexer.build.Access``): a new snapshot, nothing read again."""
+        with self._writing():
+            report = self._indexer().set_access(doc_ids, access)
+        self.last_write = {"at": time.time(), "kind": "access", "documents": len(doc_ids)}
         return report
 
     def _recover_staged(self) -> None:

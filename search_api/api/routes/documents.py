@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 
-from search_api.api.deps import CurrentSearcher
+from indexer.access import readable_by
+from search_api.api.deps import CurrentCaller, CurrentSearcher, client_address, read_scope
 from search_api.api.errors import ApiError, responses
 from search_api.api.schemas import DocumentView, Lookup, Relations
 from search_api.lookup import lookup_documents
@@ -24,18 +25,29 @@ def file_url(doc_id: str) -> str:
     return f"/api/documents/{quote(doc_id, safe='')}/file"
 
 
+def readable_document(searcher, caller, doc_id: str) -> dict:
+    """The document, if it exists and the caller may read it; otherwise 404 -- the same
+    answer for both, so that a restricted document's existence is not given away."""
+    groups = read_scope(caller)
+    doc = searcher.store.document(doc_id)
+    if doc is None or (groups is not None and not readable_by(searcher.store.access_of(doc_id), groups)):
+        raise ApiError(404, "unknown_document", f"Không có văn bản {doc_id}")
+    return doc
+
+
 def router(settings: Settings) -> APIRouter:
     limits = limits_of(settings)
     api = APIRouter(tags=["documents"])
 
-    @api.get("/api/lookup", response_model=Lookup, responses=responses(422, 503))
+    @api.get("/api/lookup", response_model=Lookup, responses=responses(401, 422, 503))
     def lookup(
+        caller: CurrentCaller,
         searcher: CurrentSearcher,
         q: Annotated[str, Query(min_length=1, description="số văn bản hoặc tên, trích yếu",
                                 json_schema_extra={"maxLength": limits.max_query_chars})],
         k: Annotated[int, Query(ge=1, le=limits.max_page_size)] = 10,
     ) -> dict:
-        found = lookup_documents(searcher.store, q, limits, k)
+        found = lookup_documents(searcher.store, q, limits, k, searcher.readable_docs(read_scope(caller)))
         return {"query": q, "documents": [asdict(d) for d in found]}
 
     # Declared before /api/documents/{doc_id}: a document id may itself contain "/".
@@ -43,33 +55,30 @@ def router(settings: Settings) -> APIRouter:
         "/api/documents/{doc_id:path}/file",
         response_class=FileResponse,
         responses={200: {"content": {"application/octet-stream": {}}, "description": "the original file"},
-                   **responses(404, 503)},
+                   **responses(401, 404, 503)},
     )
-    def document_file(doc_id: str, searcher: CurrentSearcher) -> FileResponse:
-        doc = searcher.store.document(doc_id)
-        if doc is None:
-            raise ApiError(404, "unknown_document", f"Không có văn bản {doc_id}")
+    def document_file(doc_id: str, request: Request, caller: CurrentCaller, searcher: CurrentSearcher) -> FileResponse:
+        doc = readable_document(searcher, caller, doc_id)
         if doc["format"] == "jsonl":
             raise ApiError(404, "no_original_file", "Văn bản này là một bản ghi trong tệp JSONL, không có tệp gốc riêng")
         path = Path(doc["source"])
         if not path.is_file():
             raise ApiError(404, "file_missing", "Tệp gốc không còn trên máy chủ")
+        request.app.state.audit.record("download", caller, {"doc_id": doc_id}, client_address(request))
         media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if path.suffix.lower() in (".txt", ".md"):
             media = "text/plain; charset=utf-8"
         return FileResponse(path, media_type=media, filename=path.name, content_disposition_type="inline")
 
-    @api.get("/api/documents/{doc_id:path}/relations", response_model=Relations, responses=responses(404, 503))
-    def relations(doc_id: str, searcher: CurrentSearcher) -> dict:
-        if searcher.store.document(doc_id) is None:
-            raise ApiError(404, "unknown_document", f"Không có văn bản {doc_id}")
-        return document_relations(searcher.store, doc_id)
+    @api.get("/api/documents/{doc_id:path}/relations", response_model=Relations, responses=responses(401, 404, 503))
+    def relations(doc_id: str, caller: CurrentCaller, searcher: CurrentSearcher) -> dict:
+        readable_document(searcher, caller, doc_id)
+        return document_relations(searcher.store, doc_id, searcher.readable_docs(read_scope(caller)))
 
-    @api.get("/api/documents/{doc_id:path}", response_model=DocumentView, responses=responses(404, 503))
-    def document(doc_id: str, searcher: CurrentSearcher) -> dict:
-        doc = searcher.store.document(doc_id)
-        if doc is None:
-            raise ApiError(404, "unknown_document", f"Không có văn bản {doc_id}")
+    @api.get("/api/documents/{doc_id:path}", response_model=DocumentView, responses=responses(401, 404, 503))
+    def document(doc_id: str, request: Request, caller: CurrentCaller, searcher: CurrentSearcher) -> dict:
+        doc = readable_document(searcher, caller, doc_id)
+        request.app.state.audit.record("open_document", caller, {"doc_id": doc_id}, client_address(request))
         doc.pop("source", None)  # a server path is nobody's business
         doc["file_url"] = file_url(doc_id)
         return doc

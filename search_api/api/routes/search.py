@@ -5,10 +5,10 @@
 import inspect
 from typing import Annotated, Callable, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from indexer.store import Filters
-from search_api.api.deps import CurrentSearcher
+from search_api.api.deps import CurrentCaller, CurrentSearcher, client_address, read_scope
 from search_api.api.errors import responses
 from search_api.api.schemas import SearchPage
 from search_api.grouping import search_documents
@@ -40,8 +40,10 @@ def router(settings: Settings) -> APIRouter:
     limits = limits_of(settings)
     api = APIRouter(tags=["search"])
 
-    @api.get("/api/search", response_model=SearchPage, responses=responses(422, 503))
+    @api.get("/api/search", response_model=SearchPage, responses=responses(401, 422, 503))
     def search(
+        request: Request,
+        caller: CurrentCaller,
         searcher: CurrentSearcher,
         filters: Annotated[Filters, Depends(_filters_dependency())],
         q: Annotated[str, Query(min_length=1, description="câu truy vấn",
@@ -52,12 +54,15 @@ def router(settings: Settings) -> APIRouter:
         group: Annotated[Group, Query(description="passage: one entry per passage; document: per document")] = "passage",
     ) -> dict:
         offset = page_offset(page, k, limits)
+        groups = read_scope(caller)
         if group == "document":
-            found = search_documents(searcher, q, k=k, filters=filters, mode=mode, offset=offset, facets=True)
+            found = search_documents(searcher, q, k=k, filters=filters, mode=mode, offset=offset, facets=True, groups=groups)
             results, documents = [], [d.to_json() for d in found.documents]
         else:
-            found = searcher.search(q, k=k, filters=filters, mode=mode, offset=offset, facets=True)
+            found = searcher.search(q, k=k, filters=filters, mode=mode, offset=offset, facets=True, groups=groups)
             results, documents = [r.to_json() for r in found.results], None
+        request.app.state.audit.record("search", caller, {"query": found.query, "page": page, "total": found.total},
+                                       client_address(request))
         return {
             "query": found.query,
             "page": page,
