@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from indexer.store import MAX_ROWID
 from search_api.api.deps import CurrentSearcher
 from search_api.api.errors import ApiError, responses
 from search_api.api.schemas import AssigneeList, RecurringShortcomings, SimilarPassages, TaskPage
@@ -15,8 +16,9 @@ from search_api.directives import GROUP_THRESHOLD, assignee_list, find_tasks, re
 from search_api.params import DATE_FORMS, limits_of, parse_date
 from search_api.settings import Settings
 
-# Passage ids are SQLite rowids: a larger number can name nothing.
-MAX_ID = 2**63 - 1
+# Passage ids are the store's row ids (from 1): a number outside them names nothing,
+# and is refused here with 422 before it reaches the store.
+MAX_ID = MAX_ROWID
 
 
 def router(settings: Settings) -> APIRouter:
