@@ -102,3 +102,122 @@ def test_directives_on_ids_outside_the_store(searcher):
     for big in HUGE_IDS:
         assert similar_passages(searcher, big) is None
         assert recurring_shortcomings(searcher, chunk_id=big) == []
+
+
+# -- 5. security headers on every answer ----------------------------------------------
+
+PDF = "2023-12-bc-312-tinh-hinh-kt-xh-nam-2023.pdf"
+EVERY_KIND = [
+    ("GET", "/"), ("GET", "/static/app.js"), ("GET", "/static/style.css"), ("GET", "/static/nope.js"),
+    ("GET", "/api/health"), ("GET", "/api/search?q=bão số 3"), ("GET", "/api/search"), ("GET", "/api/search?q=x&k=50&page=5"),
+    ("GET", "/api/documents/nope.txt"), ("GET", f"/api/documents/{PDF}"), ("GET", f"/api/documents/{PDF}/file"),
+    ("GET", "/api/passages/9223372036854775808/similar"), ("GET", "/nope"), ("POST", "/api/search"),
+    ("POST", "/api/documents"), ("DELETE", "/api/documents/x"), ("GET", "/docs"), ("GET", "/redoc"),
+    ("GET", "/docs/oauth2-redirect"), ("GET", "/openapi.json"),
+]
+
+
+def _check_security_headers(r) -> None:
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    policy = r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "base-uri 'none'" in policy
+
+
+@pytest.mark.parametrize("method,url", EVERY_KIND)
+def test_every_answer_carries_the_security_headers(client, method, url):
+    _check_security_headers(client.request(method, url))
+
+
+def test_a_server_error_is_json_and_carries_the_headers(settings):
+    app = create_app(settings, IndexService(settings, encoder=HashEncoder(), count_tokens=approx_tokens))
+
+    def boom() -> dict:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/api/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/api/boom")
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
+    _check_security_headers(r)
+
+
+def _directives(policy: str) -> dict[str, set[str]]:
+    out = {}
+    for part in policy.split(";"):
+        name, *values = part.split()
+        out[name] = set(values)
+    return out
+
+
+def test_the_page_header_says_what_its_meta_tag_says(client):
+    import re
+
+    page = client.get("/")
+    meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page.text).group(1)
+    header = _directives(page.headers["content-security-policy"])
+    for name, values in _directives(meta).items():
+        assert header[name] == values, name
+    for url in ("/static/app.js", "/static/style.css"):
+        assert client.get(url).headers["content-security-policy"] == page.headers["content-security-policy"]
+
+
+def test_api_answers_may_load_nothing(client):
+    for url in ("/api/search?q=bão", "/api/documents/nope.txt", "/openapi.json"):
+        assert _directives(client.get(url).headers["content-security-policy"])["default-src"] == {"'none'"}
+    file = _directives(client.get(f"/api/documents/{PDF}/file").headers["content-security-policy"])
+    assert file["default-src"] == {"'none'"} and "script-src" not in file  # no script, whatever the file holds
+
+
+@pytest.mark.parametrize("url", ["/docs", "/redoc"])
+def test_the_docs_policy_allows_what_the_docs_load(client, url):
+    import re
+
+    r = client.get(url)
+    assert r.status_code == 200
+    policy = _directives(r.headers["content-security-policy"])
+    for tag, attr, directive in (("script", "src", "script-src"), ("link", "href", None)):
+        for m in re.finditer(rf'<{tag}\b[^>]*\b{attr}="(https://[^/"]+)', r.text):
+            origin = m.group(1)
+            allowed = set().union(*(policy.get(d, set()) for d in ([directive] if directive else ["style-src", "img-src"])))
+            assert origin in allowed, (url, origin)
+    if "<script>" in r.text:  # the inline start-up script
+        assert "'unsafe-inline'" in policy["script-src"]
+
+
+# -- 9. 405 with Allow, and what the schema declares -------------------------------------
+
+
+@pytest.mark.parametrize("method,url,allowed", [
+    ("POST", "/api/search", {"GET"}),
+    ("PUT", "/api/documents/x.txt", {"GET", "DELETE"}),
+    ("PUT", "/api/documents/x.txt/file", {"GET", "DELETE"}),
+    ("PUT", "/api/documents", {"POST"}),
+    ("DELETE", "/api/passages/1/similar", {"GET"}),
+    ("POST", "/", {"GET"}),
+    ("POST", "/static/app.js", {"GET", "HEAD"}),
+])
+def test_405_names_every_allowed_method(client, method, url, allowed):
+    r = client.request(method, url)
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+    assert {m.strip() for m in r.headers["allow"].split(",")} == allowed
+    for m in allowed:  # and each of them is indeed answered
+        assert client.request(m, url).status_code != 405, m
+
+
+def test_what_the_server_refuses_the_schema_declares(client):
+    spec = client.get("/openapi.json").json()
+    search = spec["paths"]["/api/search"]["get"]
+    page = next(p for p in search["parameters"] if p["name"] == "page")
+    assert "page × k" in page["description"] and "bad_page" in page["description"] and "422" in search["responses"]
+    r = client.get("/api/search", params={"q": "bão", "k": 50, "page": 5})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "bad_page"
+
+    recurring = spec["paths"]["/api/shortcomings/recurring"]["get"]
+    assert "422" in recurring["responses"] and "q hoặc passage_id" in recurring["description"]
+    for params in ({}, {"q": "giải phóng mặt bằng", "passage_id": 1}, {"q": "  "}):
+        r = client.get("/api/shortcomings/recurring", params=params)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_parameter", params
+    for path in ("/api/documents/{doc_id}", "/api/documents/{doc_id}/file", "/api/passages/{passage_id}/similar"):
+        assert "404" in spec["paths"][path]["get"]["responses"], path

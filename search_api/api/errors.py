@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from search_api.api.schemas import ErrorResponse
 from search_api.params import ParamError
@@ -70,10 +71,33 @@ def install(app: FastAPI) -> None:
         return error_response(422, "invalid_parameter", f"Tham số không hợp lệ: {fields}", problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         messages = {404: ("not_found", "Không tìm thấy"), 405: ("method_not_allowed", "Phương thức không được hỗ trợ")}
         code, message = messages.get(exc.status_code, ("http_error", str(exc.detail)))
-        return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        return error_response(exc.status_code, code, message, headers=headers or None)
+
+    @app.exception_handler(Exception)
+    async def server_error(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette still re-raises it afterwards, so the server logs the traceback.
+        return error_response(500, "internal_error", "Lỗi máy chủ; thao tác chưa được thực hiện xong")
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the request's path answers to. Starlette's 405 names only the
+    methods of the first route whose path matched: for ``PUT /api/documents/x``,
+    GET but not DELETE. Mounted apps (the static files) name their own."""
+    scope = {k: v for k, v in request.scope.items() if k not in _ROUTING_KEYS}
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    allowed = [m for m in _METHODS if any(r.matches({**scope, "method": m})[0] == Match.FULL for r in routes)]
+    return ", ".join(allowed) or None
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# What routing added to the scope while it looked for this request's route.
+_ROUTING_KEYS = ("fastapi", "route", "endpoint", "path_params")
 
 
 def _document_validation_errors(app: FastAPI) -> None:
