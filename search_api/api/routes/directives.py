@@ -47,11 +47,15 @@ def router(settings: Settings) -> APIRouter:
         units = assignee_list(searcher)
         return {"assignees": units, "total": len(units)}
 
-    @api.get("/api/shortcomings/recurring", response_model=RecurringShortcomings, responses=responses(404, 422, 503))
+    # "Exactly one of q and passage_id" is no JSON Schema of query parameters: the descriptions say it.
+    @api.get("/api/shortcomings/recurring", response_model=RecurringShortcomings, responses=responses(404, 422, 503),
+             description="Cần đúng một trong hai tham số q hoặc passage_id; thiếu cả hai hoặc có cả hai: 422.")
     def recurring(
         searcher: CurrentSearcher,
-        q: Annotated[str | None, Query(description="chủ đề; hoặc passage_id", json_schema_extra=query_length)] = None,
-        passage_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="một đoạn; hoặc q")] = None,
+        q: Annotated[str | None, Query(description="chủ đề; hoặc passage_id (đúng một trong hai, nếu không: 422)",
+                                       json_schema_extra=query_length)] = None,
+        passage_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
+                                                description="một đoạn; hoặc q (đúng một trong hai, nếu không: 422)")] = None,
     ) -> dict:
         if bool((q or "").strip()) == (passage_id is not None):
             raise ApiError(422, "invalid_parameter", "Cần đúng một trong hai: q hoặc passage_id")

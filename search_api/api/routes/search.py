@@ -47,7 +47,9 @@ def router(settings: Settings) -> APIRouter:
         q: Annotated[str, Query(min_length=1, description="câu truy vấn",
                                 json_schema_extra={"maxLength": limits.max_query_chars})],
         k: Annotated[int, Query(ge=1, le=limits.max_page_size, description="số kết quả mỗi trang")] = 10,
-        page: Annotated[int, Query(ge=1, le=limits.max_results)] = 1,
+        # JSON Schema cannot bound a product of two parameters: the description says it.
+        page: Annotated[int, Query(ge=1, le=limits.max_results, description=(
+            f"số trang, từ 1; page × k không được quá {limits.max_results} (nếu quá: 422, mã bad_page)"))] = 1,
         mode: Annotated[Mode, Query()] = "hybrid",
         group: Annotated[Group, Query(description="passage: one entry per passage; document: per document")] = "passage",
     ) -> dict:
