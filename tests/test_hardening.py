@@ -6,17 +6,22 @@ replays the same cases against a real ``vanban serve``."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import SAMPLES
+from conftest import SAMPLES, shared_path
 from corpus.chunker import approx_tokens
+from corpus.vietnamese import fold, nfc, syllables
 from fakes import HashEncoder
+from indexer.analysis import MAX_QUERY_CHARS, MAX_QUERY_MARKS, MAX_QUERY_WORDS, MAX_WORD_CHARS, analysed_part, analyze_query
 from indexer.build import Indexer
 from indexer.snapshot import SnapshotDir
 from indexer.store import MAX_ROWID, ChunkStore
 from search_api.api import IndexService, create_app
 from search_api.directives import recurring_shortcomings, similar_passages
+from search_api.params import check_query, limits_of
 from search_api.retrieval import Searcher
 from search_api.settings import Settings
 
@@ -221,3 +226,90 @@ def test_what_the_server_refuses_the_schema_declares(client):
         assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_parameter", params
     for path in ("/api/documents/{doc_id}", "/api/documents/{doc_id}/file", "/api/passages/{passage_id}/similar"):
         assert "404" in spec["paths"][path]["get"]["responses"], path
+
+
+# -- 10. a query's cost bounded where it is analysed -------------------------------------
+
+PROSE = " ".join(p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt"))).split()
+LONG_QUERY = " ".join(PROSE[200:600])[:1000]
+HOSTILE = {
+    "prose": LONG_QUERY,
+    "prose without diacritics": fold(LONG_QUERY),
+    "combining marks": "a" + "\u0301\u0323" * 499,
+    "combining marks alone": "\u0301" * 1000,
+    "abbreviations": ("GPMB UBND HĐND KT-XH GD&ĐT " * 40)[:1000],
+    "numbers": " ".join(str(i) for i in range(250))[:1000],
+    "emoji": "\U0001F4A5" * 1000,
+    "punctuation": "!?.,;:-/" * 125,
+    "one long word": "abc" * 333,
+}
+
+
+def _ordinary_queries() -> list[str]:
+    queries = [json.loads(line)["query"] for line in shared_path("eval", "seed-queries-dev.jsonl").open(encoding="utf-8")]
+    for name in ("queries.jsonl", "queries-noaccent.jsonl"):
+        with shared_path("eval", "alqac2022", name).open(encoding="utf-8") as f:
+            queries.extend(json.loads(line)["text"] for line in f if line.strip())
+    return queries
+
+
+def test_ordinary_queries_are_read_whole():
+    queries = _ordinary_queries()
+    assert len(queries) > 1000
+    long = [q for q in queries if len(syllables(q)) > MAX_QUERY_WORDS]
+    limits = limits_of(Settings())
+    for q in queries:
+        if q not in long:
+            searched = check_query(q, limits)  # what a search analyses
+            assert analysed_part(q) == q and analysed_part(searched) == searched, q
+    # the few longer benchmark questions (65 to 91 syllables) lose only their tail
+    assert len(long) <= 8
+    for q in long:
+        assert q.startswith(analysed_part(q)) and len(syllables(analysed_part(q))) == MAX_QUERY_WORDS
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_hostile_query_is_read_within_the_bounds(name):
+    query = nfc(HOSTILE[name])  # as a search gets it
+    part = analysed_part(query)
+    assert query.startswith(part) and part
+    assert len(part) <= MAX_QUERY_CHARS
+    assert len(syllables(part)) <= MAX_QUERY_WORDS
+    assert all(e - s <= MAX_WORD_CHARS for s, e, _ in syllables(part))
+    assert sum(1 for c in part if not (c.isalnum() or c.isspace())) <= MAX_QUERY_MARKS
+    # the terms are those of the part read, however long the rest
+    assert analyze_query(query) == analyze_query(part)
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_the_dense_side_embeds_only_what_analysis_reads(settings, name):
+    class Recording(HashEncoder):
+        def encode_queries(self, queries):
+            self.seen = list(queries)
+            return super().encode_queries(queries)
+
+    encoder = Recording()
+    searcher = Searcher(SnapshotDir(settings.index_dir).require_current(), encoder)
+    try:
+        found = searcher.search(HOSTILE[name], k=10, facets=True)
+    finally:
+        searcher.close()
+    (embedded,) = encoder.seen
+    assert len(embedded) <= MAX_QUERY_CHARS and len(syllables(embedded)) <= MAX_QUERY_WORDS
+    assert found.dense_query == embedded  # and the answer says what the model read
+
+
+def test_the_restorer_looks_at_the_analysed_part_only(searcher):
+    plain = fold(LONG_QUERY)
+    part = analysed_part(plain)
+    restored = searcher.restorer.restore(plain)
+    assert restored == searcher.restorer.restore(part) + plain[len(part):]
+    assert restored[: len(part)] != part  # it did restore the part it reads
+
+
+def test_ordinary_searches_are_unchanged_by_the_bounds(searcher):
+    """A query within the bounds is analysed, embedded and highlighted as a whole."""
+    for q in ("bão số 3", "GPMB chậm", "giai phong mat bang", "Phòng Kinh tế - Hạ tầng báo cáo UBND huyện trước ngày 15/8/2024"):
+        found = searcher.search(q, k=5)
+        assert found.results and found.query == q
+        assert found.dense_query in (None, searcher.restorer.restore(q))
