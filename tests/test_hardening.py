@@ -197,7 +197,8 @@ def test_the_docs_policy_allows_what_the_docs_load(client, url):
 @pytest.mark.parametrize("method,url,allowed", [
     ("POST", "/api/search", {"GET"}),
     ("PUT", "/api/documents/x.txt", {"GET", "DELETE"}),
-    ("PUT", "/api/documents/x.txt/file", {"GET", "DELETE"}),
+    ("PUT", "/api/documents/x.txt/file", {"GET"}),  # what the schema gives .../file
+    ("OPTIONS", "/api/documents/x.txt/relations", {"GET"}),
     ("PUT", "/api/documents", {"POST"}),
     ("DELETE", "/api/passages/1/similar", {"GET"}),
     ("POST", "/", {"GET"}),
@@ -209,6 +210,45 @@ def test_405_names_every_allowed_method(client, method, url, allowed):
     assert {m.strip() for m in r.headers["allow"].split(",")} == allowed
     for m in allowed:  # and each of them is indeed answered
         assert client.request(m, url).status_code != 405, m
+
+
+def test_allow_says_what_the_schema_says(client):
+    spec = client.get("/openapi.json").json()
+    for path, operations in spec["paths"].items():
+        url = path.replace("{doc_id}", "a.txt").replace("{passage_id}", "1")
+        r = client.request("PATCH", url)
+        assert r.status_code == 405, path
+        assert {m.strip() for m in r.headers["allow"].split(",")} == {m.upper() for m in operations}, path
+
+
+def test_a_broken_upload_body_is_a_declared_400(client):
+    r = client.post("/api/documents", headers={"Authorization": "Bearer s3cret",
+                                                "Content-Type": "multipart/form-data; boundary=xyz"},
+                    content=b"--xyz\r\nFalse--xyz--\r\n")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+    assert "400" in client.get("/openapi.json").json()["paths"]["/api/documents"]["post"]["responses"]
+
+
+def test_original_files_come_as_the_schema_says(client):
+    spec = client.get("/openapi.json").json()
+    declared = spec["paths"]["/api/documents/{doc_id}/file"]["get"]["responses"]["200"]["content"]
+    seen = set()
+    for doc in ("2023-12-bc-312-tinh-hinh-kt-xh-nam-2023.pdf", "2023-06-tb-45-ket-luan-so-ket-6-thang.md",
+                "2024-05-kh-du-thao-co-so-vat-chat-truong-hoc.txt", "2024-10-tb-236-ket-luan-phien-hop-thang-9.docx"):
+        r = client.get(f"/api/documents/{doc}/file")
+        assert r.status_code == 200, doc
+        seen.add(r.headers["content-type"].split(";")[0])
+        assert r.headers["content-type"].split(";")[0] in declared, doc
+    assert len(seen) == 3
+
+
+def test_a_blank_query_is_declared_refused(client):
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/search", "/api/lookup"):
+        q = next(p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == "q")
+        assert q["schema"]["pattern"] == r"\S" and q["required"]
+        r = client.get(path, params={"q": " \t "})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "empty_query", path
 
 
 def test_what_the_server_refuses_the_schema_declares(client):

@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Mount
 
 from search_api.api.schemas import ErrorResponse
 from search_api.params import ParamError
@@ -34,6 +33,7 @@ def error_response(status: int, code: str, message: str, detail: Any = None,
 
 
 _DESCRIPTIONS = {
+    400: "a body that cannot be read (broken multipart data)",
     401: "no token given",
     403: "wrong token, or writes disabled",
     404: "unknown id",
@@ -72,12 +72,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        messages = {404: ("not_found", "Không tìm thấy"), 405: ("method_not_allowed", "Phương thức không được hỗ trợ")}
+        messages = {400: ("bad_request", "Không đọc được dữ liệu gửi lên"), 404: ("not_found", "Không tìm thấy"),
+                    405: ("method_not_allowed", "Phương thức không được hỗ trợ")}
         code, message = messages.get(exc.status_code, ("http_error", str(exc.detail)))
+        detail = str(exc.detail) if exc.status_code == 400 else None  # what the parser could not read
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
             headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
-        return error_response(exc.status_code, code, message, headers=headers or None)
+        return error_response(exc.status_code, code, message, detail, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def server_error(_: Request, exc: Exception) -> JSONResponse:
@@ -86,18 +88,18 @@ def install(app: FastAPI) -> None:
 
 
 def _allowed_methods(request: Request) -> str | None:
-    """Every method the request's path answers to. Starlette's 405 names only the
-    methods of the first route whose path matched: for ``PUT /api/documents/x``,
-    GET but not DELETE. Mounted apps (the static files) name their own."""
-    scope = {k: v for k, v in request.scope.items() if k not in _ROUTING_KEYS}
-    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
-    allowed = [m for m in _METHODS if any(r.matches({**scope, "method": m})[0] == Match.FULL for r in routes)]
-    return ", ".join(allowed) or None
+    """The methods the schema gives the path the request was routed to. Starlette
+    names only those of the first route whose path matched: for ``PUT
+    /api/documents/x``, GET but not DELETE. (A document id may hold "/": DELETE
+    also answers ``/api/documents/x/file``, but as the deletion of a document "x/file",
+    not as a method of that file, so its Allow is GET, as the schema says.)"""
+    route = request.scope.get("route")
+    operations = request.app.openapi().get("paths", {}).get(getattr(route, "path_format", None), {})
+    methods = sorted(m.upper() for m in operations if m.upper() in _METHODS)
+    return ", ".join(methods) or None
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-# What routing added to the scope while it looked for this request's route.
-_ROUTING_KEYS = ("fastapi", "route", "endpoint", "path_params")
 
 
 def _document_validation_errors(app: FastAPI) -> None:

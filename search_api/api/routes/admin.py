@@ -31,7 +31,7 @@ def router(settings: Settings) -> APIRouter:
         dependencies=[Depends(require_admin)],
         status_code=201,
         response_model=UploadReport,
-        responses={**responses(401, 403, 409, 413, 415, 503), 422: UPLOAD_422},
+        responses={**responses(400, 401, 403, 409, 413, 415, 503), 422: UPLOAD_422},
     )
     def upload(service: Service, files: Annotated[list[UploadFile], File(description="các tệp văn bản")]) -> JSONResponse:
         report, names = service.upload([Upload(f.filename or "", f.file) for f in files])

@@ -2,7 +2,6 @@
 
 # No "from __future__ import annotations": FastAPI evaluates these annotations,
 # and they name limits local to the router factory.
-import mimetypes
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -13,11 +12,21 @@ from fastapi.responses import FileResponse
 
 from search_api.api.deps import CurrentSearcher
 from search_api.api.errors import ApiError, responses
-from search_api.api.schemas import DocumentView, Lookup, Relations
+from search_api.api.schemas import QUERY_PATTERN, DocumentView, Lookup, Relations
 from search_api.lookup import lookup_documents
 from search_api.params import limits_of
 from search_api.relations import document_relations
 from search_api.settings import Settings
+
+# What an original file is served as, by the suffixes that corpus/readers/walk.py
+# reads (a JSONL record has no file of its own); the schema declares each of these.
+FILE_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
+}
+OTHER_FILE = "application/octet-stream"
 
 
 def file_url(doc_id: str) -> str:
@@ -32,7 +41,7 @@ def router(settings: Settings) -> APIRouter:
     def lookup(
         searcher: CurrentSearcher,
         q: Annotated[str, Query(min_length=1, description="số văn bản hoặc tên, trích yếu",
-                                json_schema_extra={"maxLength": limits.max_query_chars})],
+                                json_schema_extra={"maxLength": limits.max_query_chars, "pattern": QUERY_PATTERN})],
         k: Annotated[int, Query(ge=1, le=limits.max_page_size)] = 10,
     ) -> dict:
         found = lookup_documents(searcher.store, q, limits, k)
@@ -42,7 +51,8 @@ def router(settings: Settings) -> APIRouter:
     @api.get(
         "/api/documents/{doc_id:path}/file",
         response_class=FileResponse,
-        responses={200: {"content": {"application/octet-stream": {}}, "description": "the original file"},
+        responses={200: {"content": {media.split(";")[0]: {} for media in [*FILE_TYPES.values(), OTHER_FILE]},
+                         "description": "the original file"},
                    **responses(404, 503)},
     )
     def document_file(doc_id: str, searcher: CurrentSearcher) -> FileResponse:
@@ -54,9 +64,7 @@ def router(settings: Settings) -> APIRouter:
         path = Path(doc["source"])
         if not path.is_file():
             raise ApiError(404, "file_missing", "Tệp gốc không còn trên máy chủ")
-        media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if path.suffix.lower() in (".txt", ".md"):
-            media = "text/plain; charset=utf-8"
+        media = FILE_TYPES.get(path.suffix.lower(), OTHER_FILE)
         return FileResponse(path, media_type=media, filename=path.name, content_disposition_type="inline")
 
     @api.get("/api/documents/{doc_id:path}/relations", response_model=Relations, responses=responses(404, 503))

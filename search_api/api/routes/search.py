@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from indexer.store import Filters
 from search_api.api.deps import CurrentSearcher
 from search_api.api.errors import responses
-from search_api.api.schemas import SearchPage
+from search_api.api.schemas import QUERY_PATTERN, SearchPage
 from search_api.grouping import search_documents
 from search_api.params import FILTERS, MODES, build_filters, limits_of, page_offset
 from search_api.settings import Settings
@@ -45,7 +45,7 @@ def router(settings: Settings) -> APIRouter:
         searcher: CurrentSearcher,
         filters: Annotated[Filters, Depends(_filters_dependency())],
         q: Annotated[str, Query(min_length=1, description="câu truy vấn",
-                                json_schema_extra={"maxLength": limits.max_query_chars})],
+                                json_schema_extra={"maxLength": limits.max_query_chars, "pattern": QUERY_PATTERN})],
         k: Annotated[int, Query(ge=1, le=limits.max_page_size, description="số kết quả mỗi trang")] = 10,
         # JSON Schema cannot bound a product of two parameters: the description says it.
         page: Annotated[int, Query(ge=1, le=limits.max_results, description=(
