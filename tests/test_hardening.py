@@ -199,6 +199,8 @@ def test_the_docs_policy_allows_what_the_docs_load(client, url):
     ("PUT", "/api/documents/x.txt", {"GET", "DELETE"}),
     ("PUT", "/api/documents/x.txt/file", {"GET"}),  # what the schema gives .../file
     ("OPTIONS", "/api/documents/x.txt/relations", {"GET"}),
+    ("DELETE", "/api/documents/x.txt/file", {"GET"}),  # a document's own resource, not a document "x.txt/file"
+    ("DELETE", "/api/documents/dir/x.txt/relations", {"GET"}),
     ("PUT", "/api/documents", {"POST"}),
     ("DELETE", "/api/passages/1/similar", {"GET"}),
     ("POST", "/", {"GET"}),
@@ -219,6 +221,14 @@ def test_allow_says_what_the_schema_says(client):
         r = client.request("PATCH", url)
         assert r.status_code == 405, path
         assert {m.strip() for m in r.headers["allow"].split(",")} == {m.upper() for m in operations}, path
+
+
+def test_document_ids_may_hold_slashes(client):
+    spec = client.get("/openapi.json").json()
+    assert set(spec["paths"]["/api/documents/{doc_id}"]) == {"get", "delete"}
+    for url in ("/api/documents/dir/sub/x.txt", "/api/documents/dir%2Fx.txt"):
+        assert client.get(url).json()["error"]["code"] == "unknown_document"
+        assert client.delete(url, headers={"Authorization": "Bearer s3cret"}).json()["error"]["code"] == "unknown_document"
 
 
 def test_a_broken_upload_body_is_a_declared_400(client):

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from search_api.api.deps import Service, require_admin
 from search_api.api.errors import responses
+from search_api.api.routes.documents import DOCUMENT
 from search_api.api.schemas import Deleted, Health, Stats, UploadReport
 from search_api.api.service import Upload
 from search_api.settings import Settings
@@ -50,7 +51,7 @@ def router(settings: Settings) -> APIRouter:
         ok = any(s["status"] == "indexed" for s in statuses)
         return JSONResponse(status_code=201 if ok else 422, content=body.model_dump())
 
-    @api.delete("/api/documents/{doc_id:path}", dependencies=[Depends(require_admin)], response_model=Deleted,
+    @api.delete(DOCUMENT, dependencies=[Depends(require_admin)], response_model=Deleted,
                 responses=responses(401, 403, 404, 409, 503))
     def delete(doc_id: str, service: Service) -> dict:
         report = service.delete(doc_id)

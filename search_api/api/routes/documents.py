@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from search_api.api.deps import CurrentSearcher
 from search_api.api.errors import ApiError, responses
@@ -27,6 +28,25 @@ FILE_TYPES = {
     ".md": "text/plain; charset=utf-8",
 }
 OTHER_FILE = "application/octet-stream"
+
+
+class DocumentIdConvertor(Convertor[str]):
+    """A document id in a path: anything, "/" included, except what ends in "/file" or
+    "/relations", which name a document's own resources whatever the method: DELETE
+    .../file is refused with 405 (Allow: GET), as the schema says, not taken for the
+    deletion of a document "x/file" (whose page GET could never show either)."""
+
+    regex = r".*(?<!/file)(?<!/relations)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("document_id", DocumentIdConvertor())
+DOCUMENT = "/api/documents/{doc_id:document_id}"
 
 
 def file_url(doc_id: str) -> str:
@@ -73,7 +93,7 @@ def router(settings: Settings) -> APIRouter:
             raise ApiError(404, "unknown_document", f"Không có văn bản {doc_id}")
         return document_relations(searcher.store, doc_id)
 
-    @api.get("/api/documents/{doc_id:path}", response_model=DocumentView, responses=responses(404, 503))
+    @api.get(DOCUMENT, response_model=DocumentView, responses=responses(404, 503))
     def document(doc_id: str, searcher: CurrentSearcher) -> dict:
         doc = searcher.store.document(doc_id)
         if doc is None:
