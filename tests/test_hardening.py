@@ -6,9 +6,14 @@ replays the same cases against a real ``vanban serve``."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import threading
+import time
 
+import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from conftest import SAMPLES, shared_path
@@ -21,6 +26,7 @@ from indexer.snapshot import SnapshotDir
 from indexer.store import MAX_ROWID, ChunkStore
 from search_api.api import IndexService, create_app
 from search_api.directives import recurring_shortcomings, similar_passages
+from search_api.local_server import free_port
 from search_api.params import check_query, limits_of
 from search_api.retrieval import Searcher
 from search_api.settings import Settings
@@ -363,3 +369,47 @@ def test_ordinary_searches_are_unchanged_by_the_bounds(searcher):
         found = searcher.search(q, k=5)
         assert found.results and found.query == q
         assert found.dense_query in (None, searcher.restorer.restore(q))
+
+
+# -- the audit, replayed end to end (benchmarks/audit.py does it against `vanban serve`) ----
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """A real HTTP server over its own index (schemathesis writes with the token)."""
+    root = tmp_path_factory.mktemp("audit")
+    settings = Settings(home=root / "home", data_dir=root / "data", admin_token="audit-token", max_upload_mb=1)
+    Indexer(settings.index_dir, HashEncoder(), approx_tokens).run([SAMPLES])
+    app = create_app(settings, IndexService(settings, encoder=HashEncoder(), count_tokens=approx_tokens))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(f"{base}/api/health", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_the_audit_replay_finds_nothing(live):
+    from benchmarks.audit import replay
+
+    report = replay(live, "audit-token")
+    assert report["cases"] >= 60
+    assert not report["failures"], "\n".join(report["failures"])
+
+
+def test_schemathesis_finds_no_500_and_no_answer_the_schema_does_not_describe(live):
+    """Bounded: 20 examples per operation, a fixed seed, about 15 s (benchmarks/audit.py runs 50)."""
+    if importlib.util.find_spec("schemathesis") is None:
+        pytest.fail("schemathesis is missing: install the dev extras (pip install -e '.[dev]')")
+    from benchmarks.audit import run_schemathesis
+
+    run = run_schemathesis(live, examples=20, seed=1, token="audit-token", timeout_s=120)
+    assert run["returncode"] == 0, run["output"][-8000:]
