@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import random
 import statistics
 import sys
 import time
@@ -55,22 +56,32 @@ def shapes() -> dict[str, Callable[[int], str]]:
     def window(i: int, chars: int) -> str:
         return " ".join(words[200 + 41 * i: 200 + 41 * i + chars // 3])[:chars].rsplit(" ", 1)[0]
 
-    abbreviations = "GPMB UBND HĐND NTM KT-XH GD&ĐT TN&MT ATTP PCCC BHYT ".split()
+    abbreviations = "GPMB UBND HĐND NTM KT-XH GD&ĐT TN&MT ATTP PCCC BHYT".split()
     letters = "abcdeghiklmnopqrstuvxy"
+    symbols = "!?.,;:-/()[]{}<>*+=#%"
+
+    def scramble(i: int, alphabet: str, n: int) -> str:
+        rng = random.Random(i)  # the same sequences on every run
+        return "".join(rng.choice(alphabet) for _ in range(n))
+
+    def mixed_abbreviations(i: int) -> str:
+        words = [abbreviations[(i + j * j) % len(abbreviations)] for j in range(LONG // 6)]
+        words.insert(2, str(1000 + i))
+        return " ".join(words)[:LONG]
+
     return {
         "10 words": lambda i: " ".join(words[300 + 13 * i: 310 + 13 * i]),
         "1,000 characters": lambda i: window(i, LONG),
         "1,000 characters without diacritics": lambda i: fold(window(i, LONG)),
-        "1,000 combining marks": lambda i: letters[i % len(letters)] + "\u0301\u0323" * ((LONG - 1) // 2 - i),
-        "1,000 combining marks alone": lambda i: "\u0301" * (LONG - i),
-        "abbreviations": lambda i: " ".join(abbreviations[(i + j) % len(abbreviations)] for j in range(LONG // 6))[:LONG],
+        "1,000 combining marks": lambda i: letters[i % len(letters)] + (chr(0x300 + i % 0x70) + "\u0323") * ((LONG - 1) // 2),
+        "1,000 combining marks alone": lambda i: chr(0x300 + i % 0x70) * LONG,
+        "abbreviations": mixed_abbreviations,
         "numbers": lambda i: " ".join(str(i + j) for j in range(LONG // 4))[:LONG],
         "emoji": lambda i: chr(0x1F600 + i) * LONG,
-        "punctuation": lambda i: ("!?.,;:-/" * LONG)[i: i + LONG],
-        "one 1,000-letter word": lambda i: (letters * LONG)[i: i + LONG],
+        "punctuation": lambda i: scramble(i, symbols, LONG),
+        "one 1,000-letter word": lambda i: scramble(i, letters, LONG),
         # what costs the model most per character: words of letters in no language
-        "random 30-letter words": lambda i: " ".join(
-            "".join(letters[(i * 7 + w * 31 + j * j * 13) % len(letters)] for j in range(30)) for w in range(LONG // 31)),
+        "random 30-letter words": lambda i: " ".join(scramble(i + 101 * w, letters, 30) for w in range(LONG // 31)),
     }
 
 
