@@ -29,7 +29,8 @@ FILE_POLICY = ("default-src 'none'; object-src 'self'; style-src 'unsafe-inline'
 # search page and every answer keep the strict policies above.
 DOCS_POLICY = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
                "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-               "font-src https://fonts.gstatic.com data:; img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+               "font-src https://fonts.gstatic.com data:; "
+               "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
                "worker-src blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 

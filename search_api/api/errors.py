@@ -90,9 +90,8 @@ def install(app: FastAPI) -> None:
 def _allowed_methods(request: Request) -> str | None:
     """The methods the schema gives the path the request was routed to. Starlette
     names only those of the first route whose path matched: for ``PUT
-    /api/documents/x``, GET but not DELETE. (A document id may hold "/": DELETE
-    also answers ``/api/documents/x/file``, but as the deletion of a document "x/file",
-    not as a method of that file, so its Allow is GET, as the schema says.)"""
+    /api/documents/x``, GET but not DELETE. Paths outside the schema (the page,
+    static files) keep the Allow that Starlette gave."""
     route = request.scope.get("route")
     operations = request.app.openapi().get("paths", {}).get(getattr(route, "path_format", None), {})
     methods = sorted(m.upper() for m in operations if m.upper() in _METHODS)
