@@ -29,6 +29,11 @@ from indexer.access import readable_by
 
 SCHEMA_VERSION = 4
 
+# SQLite's INTEGER range, hence the range of row ids: a larger number names nothing
+# (and sqlite3 refuses to bind it: OverflowError), so readers answer "not found".
+MIN_ROWID = -(2**63)
+MAX_ROWID = 2**63 - 1
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -453,14 +458,15 @@ class ChunkStore:
         d.event_date, d.subject, d.title, {self._kind} FROM chunks c JOIN documents d ON d.id = c.document"""
 
     def get_chunks(self, ids: Sequence[int]) -> dict[int, ChunkRecord]:
-        records = (_chunk_record(row) for row in select_in(self.db, self._CHUNK_SELECT + " WHERE c.id IN ({})", ids))
+        rows = select_in(self.db, self._CHUNK_SELECT + " WHERE c.id IN ({})", _rowids(ids))
+        records = (_chunk_record(row) for row in rows)
         return {rec.chunk_id: rec for rec in records}
 
     def facet_rows(self, ids: Sequence[int]) -> list[tuple[str | None, str | None, str | None, str | None]]:
         """(issuer, doc_type, issued_date, kind) of each passage, for facet counts."""
         sql = (f"SELECT d.issuer, d.doc_type, d.issued_date, {self._kind} FROM chunks c "
                "JOIN documents d ON d.id = c.document WHERE c.id IN ({})")
-        return list(select_in(self.db, sql, ids))
+        return list(select_in(self.db, sql, _rowids(ids)))
 
     _TASK_SELECT = """SELECT t.id, d.doc_id, t.chunk, t.section_id, t.heading_path, t.action, t.deadline, t.deadline_end,
         t.deadline_text, t.lead_person, t.char_start, t.char_end, d.number, d.doc_type, d.issuer, d.issued_date,
@@ -482,6 +488,7 @@ class ChunkStore:
         only in ``readable`` documents when given."""
         clauses, args = ["1 = 1"], []
         if chunk_ids is not None:
+            chunk_ids = _rowids(chunk_ids)
             if not chunk_ids:
                 return []
             clauses.append(f"t.chunk IN ({','.join('?' * len(chunk_ids))})")
@@ -537,11 +544,13 @@ class ChunkStore:
         return sorted(((k, v[0], v[1]) for k, v in best.items()), key=lambda x: (-x[2], x[1]))
 
     def vector(self, chunk_id: int) -> np.ndarray | None:
+        if not _rowids([chunk_id]):
+            return None
         row = self.db.execute("SELECT vector FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
         return np.frombuffer(row[0], dtype=np.float32) if row else None
 
     def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
-        rows = select_in(self.db, "SELECT id, vector FROM chunks WHERE id IN ({})", ids)
+        rows = select_in(self.db, "SELECT id, vector FROM chunks WHERE id IN ({})", _rowids(ids))
         return {cid: np.frombuffer(blob, dtype=np.float32) for cid, blob in rows}
 
     def iter_texts(self) -> Iterator[str]:
@@ -756,6 +765,11 @@ def select_in(db: sqlite3.Connection, sql: str, values: Iterable[Any], params: S
     for i in range(0, len(values), 500):
         part = values[i:i + 500]
         yield from db.execute(sql.format(",".join("?" * len(part))), [*params, *part])
+
+
+def _rowids(ids: Iterable[int]) -> list[int]:
+    """The ids that can name a row; any other number names none."""
+    return [i for i in ids if MIN_ROWID <= i <= MAX_ROWID]
 
 
 def deadline_end(value: str | None) -> str | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterable
 
 from corpus.vietnamese import fold, has_diacritics, match_key, syllables
+from indexer.analysis import analysed_part
 
 MAX_UNIGRAM_FORMS = 4
 MAX_BIGRAM_FORMS = 3
@@ -64,10 +65,11 @@ class Vocabulary:
 
     def restore(self, query: str) -> str:
         """``query`` with diacritics put back on its unaccented syllables where the
-        corpus knows them; everything else (case, digits, punctuation) is kept."""
+        corpus knows them; everything else (case, digits, punctuation) is kept.
+        Only the part that query analysis reads (``analysed_part``) is looked at."""
         if not query or has_diacritics(query):
             return query
-        tokens = syllables(query)
+        tokens = syllables(analysed_part(query))
         if not tokens:
             return query
         lowered = [t[2].lower() for t in tokens]

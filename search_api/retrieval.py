@@ -20,6 +20,7 @@ import numpy as np
 
 from corpus.numbers import parse_number_query
 from corpus.vietnamese import has_diacritics, syllables
+from indexer.analysis import analysed_part
 from indexer.lexical import LexicalIndex
 from indexer.snapshot import Snapshot
 from indexer.store import ChunkRecord, ChunkStore, Filters
@@ -295,6 +296,9 @@ class Searcher:
         return vec
 
     def _dense_query(self, text: str) -> tuple[str, float]:
+        # The model reads what the lexical side reads (``analysed_part``): its cost
+        # grows with every token, and a pasted page or a run of marks is hundreds.
+        text = analysed_part(text)
         if has_diacritics(text) or not any(t[2].isalpha() for t in syllables(text)):
             return text, self.settings.dense_weight
         if self.restorer is not None:

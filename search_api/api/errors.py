@@ -35,6 +35,7 @@ def error_response(status: int, code: str, message: str, detail: Any = None,
 
 
 _DESCRIPTIONS = {
+    400: "a body that cannot be read (broken multipart data)",
     401: "no valid credential: none where one is needed, a token unknown or revoked, a session expired, a token in the address",
     403: "not allowed: not an administrator, or writes disabled",
     404: "unknown id",
@@ -81,10 +82,34 @@ def install(app: FastAPI) -> None:
         return error_response(422, "invalid_parameter", f"Tham số không hợp lệ: {fields}", problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        messages = {404: ("not_found", "Không tìm thấy"), 405: ("method_not_allowed", "Phương thức không được hỗ trợ")}
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {400: ("bad_request", "Không đọc được dữ liệu gửi lên"), 404: ("not_found", "Không tìm thấy"),
+                    405: ("method_not_allowed", "Phương thức không được hỗ trợ")}
         code, message = messages.get(exc.status_code, ("http_error", str(exc.detail)))
-        return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+        detail = str(exc.detail) if exc.status_code == 400 else None  # what the parser could not read
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        return error_response(exc.status_code, code, message, detail, headers=headers or None)
+
+    @app.exception_handler(Exception)
+    async def server_error(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette still re-raises it afterwards, so the server logs the traceback.
+        return error_response(500, "internal_error", "Lỗi máy chủ; thao tác chưa được thực hiện xong")
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """The methods the schema gives the path the request was routed to. Starlette
+    names only those of the first route whose path matched: for ``PUT
+    /api/documents/x``, GET but not DELETE. Paths outside the schema (the page,
+    static files) keep the Allow that Starlette gave."""
+    route = request.scope.get("route")
+    operations = request.app.openapi().get("paths", {}).get(getattr(route, "path_format", None), {})
+    methods = sorted(m.upper() for m in operations if m.upper() in _METHODS)
+    return ", ".join(methods) or None
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def _document_validation_errors(app: FastAPI) -> None:

@@ -18,6 +18,12 @@ class Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+# A query must hold more than white space. Declared in the schema only: the server's
+# own check (search_api.params.check_query) refuses a blank query with its own code,
+# empty_query, where a validated pattern would answer invalid_parameter.
+QUERY_PATTERN = r"\S"
+
+
 # ------------------------------------------------------------------ errors
 
 

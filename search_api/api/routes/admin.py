@@ -13,6 +13,7 @@ from indexer.build import Access
 from search_api.accounts import AccountError, access_groups
 from search_api.api.deps import Admin, AppSettings, CurrentCaller, Service, client_address, read_scope
 from search_api.api.errors import ApiError, responses
+from search_api.api.routes.documents import DOCUMENT
 from search_api.api.schemas import AccessChange, AccessChanged, AuditPage, Deleted, Health, Stats, UploadReport
 from search_api.api.service import Upload
 from search_api.audit import read_audit
@@ -40,7 +41,7 @@ def router(settings: Settings) -> APIRouter:
         "/api/documents",
         status_code=201,
         response_model=UploadReport,
-        responses={**responses(401, 403, 409, 413, 415, 503), 422: UPLOAD_422},
+        responses={**responses(400, 401, 403, 409, 413, 415, 503), 422: UPLOAD_422},
     )
     def upload(
         request: Request,
@@ -69,13 +70,14 @@ def router(settings: Settings) -> APIRouter:
         ok = any(s["status"] == "indexed" for s in statuses)
         return JSONResponse(status_code=201 if ok else 422, content=body.model_dump())
 
-    @api.delete("/api/documents/{doc_id:path}", response_model=Deleted, responses=responses(401, 403, 404, 409, 503))
+    @api.delete(DOCUMENT, response_model=Deleted, responses=responses(401, 403, 404, 409, 503))
     def delete(doc_id: str, request: Request, admin: Admin, service: Service) -> dict:
         report = service.delete(doc_id)
         request.app.state.audit.record("delete", admin, {"doc_id": doc_id}, client_address(request))
         return {"deleted": doc_id, "chunks_removed": report.chunks_removed, "snapshot": report.snapshot}
 
-    @api.put("/api/documents/{doc_id:path}/access", response_model=AccessChanged, responses=responses(401, 403, 404, 409, 422, 503))
+    @api.put("/api/documents/{doc_id:path}/access", response_model=AccessChanged,
+             responses=responses(400, 401, 403, 404, 409, 422, 503))
     def set_access(doc_id: str, body: AccessChange, request: Request, admin: Admin, service: Service) -> dict:
         groups = _access(body.access)
         if service.searcher().store.document(doc_id) is None:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from indexer.store import MAX_ROWID
 from search_api.api.deps import CurrentCaller, CurrentSearcher, read_scope
 from search_api.api.errors import ApiError, responses
 from search_api.api.schemas import AssigneeList, RecurringShortcomings, SimilarPassages, TaskPage
@@ -15,8 +16,9 @@ from search_api.directives import GROUP_THRESHOLD, assignee_list, find_tasks, re
 from search_api.params import DATE_FORMS, limits_of, parse_date
 from search_api.settings import Settings
 
-# Passage ids are SQLite rowids: a larger number can name nothing.
-MAX_ID = 2**63 - 1
+# Passage ids are the store's row ids (from 1): a number outside them names nothing,
+# and is refused here with 422 before it reaches the store.
+MAX_ID = MAX_ROWID
 
 
 def readable_passage(searcher, passage_id: int, groups: frozenset[str] | None) -> bool:
@@ -53,12 +55,16 @@ def router(settings: Settings) -> APIRouter:
         units = assignee_list(searcher, read_scope(caller))
         return {"assignees": units, "total": len(units)}
 
-    @api.get("/api/shortcomings/recurring", response_model=RecurringShortcomings, responses=responses(401, 404, 422, 503))
+    # "Exactly one of q and passage_id" is no JSON Schema of query parameters: the descriptions say it.
+    @api.get("/api/shortcomings/recurring", response_model=RecurringShortcomings, responses=responses(401, 404, 422, 503),
+             description="Cần đúng một trong hai tham số q hoặc passage_id; thiếu cả hai hoặc có cả hai: 422.")
     def recurring(
         caller: CurrentCaller,
         searcher: CurrentSearcher,
-        q: Annotated[str | None, Query(description="chủ đề; hoặc passage_id", json_schema_extra=query_length)] = None,
-        passage_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="một đoạn; hoặc q")] = None,
+        q: Annotated[str | None, Query(description="chủ đề; hoặc passage_id (đúng một trong hai, nếu không: 422)",
+                                       json_schema_extra=query_length)] = None,
+        passage_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
+                                                description="một đoạn; hoặc q (đúng một trong hai, nếu không: 422)")] = None,
     ) -> dict:
         if bool((q or "").strip()) == (passage_id is not None):
             raise ApiError(422, "invalid_parameter", "Cần đúng một trong hai: q hoặc passage_id")

@@ -2,7 +2,6 @@
 
 # No "from __future__ import annotations": FastAPI evaluates these annotations,
 # and they name limits local to the router factory.
-import mimetypes
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -10,15 +9,45 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from indexer.access import readable_by
 from search_api.api.deps import CurrentCaller, CurrentSearcher, client_address, read_scope
 from search_api.api.errors import ApiError, responses
-from search_api.api.schemas import DocumentView, Lookup, Relations
+from search_api.api.schemas import QUERY_PATTERN, DocumentView, Lookup, Relations
 from search_api.lookup import lookup_documents
 from search_api.params import limits_of
 from search_api.relations import document_relations
 from search_api.settings import Settings
+
+# What an original file is served as, by the suffixes that corpus/readers/walk.py
+# reads (a JSONL record has no file of its own); the schema declares each of these.
+FILE_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
+}
+OTHER_FILE = "application/octet-stream"
+
+
+class DocumentIdConvertor(Convertor[str]):
+    """A document id in a path: anything, "/" included, except what ends in "/file",
+    "/relations" or "/access", which name a document's own resources whatever the method: DELETE
+    .../file is refused with 405 (Allow: GET), as the schema says, not taken for the
+    deletion of a document "x/file" (whose page GET could never show either)."""
+
+    regex = r".*(?<!/file)(?<!/relations)(?<!/access)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("document_id", DocumentIdConvertor())
+DOCUMENT = "/api/documents/{doc_id:document_id}"
 
 
 def file_url(doc_id: str) -> str:
@@ -44,7 +73,7 @@ def router(settings: Settings) -> APIRouter:
         caller: CurrentCaller,
         searcher: CurrentSearcher,
         q: Annotated[str, Query(min_length=1, description="số văn bản hoặc tên, trích yếu",
-                                json_schema_extra={"maxLength": limits.max_query_chars})],
+                                json_schema_extra={"maxLength": limits.max_query_chars, "pattern": QUERY_PATTERN})],
         k: Annotated[int, Query(ge=1, le=limits.max_page_size)] = 10,
     ) -> dict:
         found = lookup_documents(searcher.store, q, limits, k, searcher.readable_docs(read_scope(caller)))
@@ -54,7 +83,8 @@ def router(settings: Settings) -> APIRouter:
     @api.get(
         "/api/documents/{doc_id:path}/file",
         response_class=FileResponse,
-        responses={200: {"content": {"application/octet-stream": {}}, "description": "the original file"},
+        responses={200: {"content": {media.split(";")[0]: {} for media in [*FILE_TYPES.values(), OTHER_FILE]},
+                         "description": "the original file"},
                    **responses(401, 404, 503)},
     )
     def document_file(doc_id: str, request: Request, caller: CurrentCaller, searcher: CurrentSearcher) -> FileResponse:
@@ -65,9 +95,7 @@ def router(settings: Settings) -> APIRouter:
         if not path.is_file():
             raise ApiError(404, "file_missing", "Tệp gốc không còn trên máy chủ")
         request.app.state.audit.record("download", caller, {"doc_id": doc_id}, client_address(request))
-        media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if path.suffix.lower() in (".txt", ".md"):
-            media = "text/plain; charset=utf-8"
+        media = FILE_TYPES.get(path.suffix.lower(), OTHER_FILE)
         return FileResponse(path, media_type=media, filename=path.name, content_disposition_type="inline")
 
     @api.get("/api/documents/{doc_id:path}/relations", response_model=Relations, responses=responses(401, 404, 503))
@@ -75,7 +103,7 @@ def router(settings: Settings) -> APIRouter:
         readable_document(searcher, caller, doc_id)
         return document_relations(searcher.store, doc_id, searcher.readable_docs(read_scope(caller)))
 
-    @api.get("/api/documents/{doc_id:path}", response_model=DocumentView, responses=responses(401, 404, 503))
+    @api.get(DOCUMENT, response_model=DocumentView, responses=responses(401, 404, 503))
     def document(doc_id: str, request: Request, caller: CurrentCaller, searcher: CurrentSearcher) -> dict:
         doc = readable_document(searcher, caller, doc_id)
         request.app.state.audit.record("open_document", caller, {"doc_id": doc_id}, client_address(request))

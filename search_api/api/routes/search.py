@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from indexer.store import Filters
 from search_api.api.deps import CurrentCaller, CurrentSearcher, client_address, read_scope
 from search_api.api.errors import responses
-from search_api.api.schemas import SearchPage
+from search_api.api.schemas import QUERY_PATTERN, SearchPage
 from search_api.grouping import search_documents
 from search_api.params import FILTERS, MODES, build_filters, limits_of, page_offset
 from search_api.settings import Settings
@@ -47,9 +47,11 @@ def router(settings: Settings) -> APIRouter:
         searcher: CurrentSearcher,
         filters: Annotated[Filters, Depends(_filters_dependency())],
         q: Annotated[str, Query(min_length=1, description="câu truy vấn",
-                                json_schema_extra={"maxLength": limits.max_query_chars})],
+                                json_schema_extra={"maxLength": limits.max_query_chars, "pattern": QUERY_PATTERN})],
         k: Annotated[int, Query(ge=1, le=limits.max_page_size, description="số kết quả mỗi trang")] = 10,
-        page: Annotated[int, Query(ge=1, le=limits.max_results)] = 1,
+        # JSON Schema cannot bound a product of two parameters: the description says it.
+        page: Annotated[int, Query(ge=1, le=limits.max_results, description=(
+            f"số trang, từ 1; page × k không được quá {limits.max_results} (nếu quá: 422, mã bad_page)"))] = 1,
         mode: Annotated[Mode, Query()] = "hybrid",
         group: Annotated[Group, Query(description="passage: one entry per passage; document: per document")] = "passage",
     ) -> dict:

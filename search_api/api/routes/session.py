@@ -22,7 +22,7 @@ def router(settings: Settings) -> APIRouter:
     def who(caller: CurrentCaller) -> dict:
         return _session(caller)
 
-    @api.post("/api/session", response_model=Session, responses=responses(401, 422, 429))
+    @api.post("/api/session", response_model=Session, responses=responses(400, 401, 422, 429))
     def start(body: SignIn, request: Request, settings: AppSettings) -> JSONResponse:
         state = request.app.state
         address = client_address(request)
