@@ -1094,3 +1094,335 @@ def test_document_view_relations_both_ways_and_status(tab, artifacts):
     page.locator("#doc-relations").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "narrow-document-relations.png"))
     assert tab.dialogs == []
+
+
+# ---------------------------------------------------------------- signing in: who may read what
+
+RESTRICTED_GROUP = "thanh-tra"
+RESTRICTED_FILE = "2024-06-kl-19-thanh-tra-nha-van-hoa-phieng-lum.txt"
+# Words only the restricted document contains (a place made up for this test).
+SECRET_WORDS = "Phiêng Lúm"
+SECRET_QUERY = "kết luận thanh tra nhà văn hóa Phiêng Lúm"
+# A fictional inspection finding, for the inspectorate only.
+RESTRICTED_TEXT = """<!-- Văn bản hư cấu, chỉ dùng trong kiểm thử: thôn Phiêng Lúm, huyện Sông Mây không có thật. -->
+
+THANH TRA HUYỆN SÔNG MÂY
+
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+
+Số: 19/KL-TTr
+
+Sông Mây, ngày 20 tháng 6 năm 2024
+
+KẾT LUẬN THANH TRA
+
+Về việc quản lý, sử dụng kinh phí xây dựng nhà văn hóa thôn Phiêng Lúm, xã Khe Mơ
+
+Thực hiện Quyết định số 42/QĐ-TTr ngày 06/5/2024 của Chánh Thanh tra huyện, Đoàn thanh tra đã thanh tra việc \
+quản lý, sử dụng kinh phí xây dựng nhà văn hóa thôn Phiêng Lúm từ ngày 13/5/2024 đến ngày 07/6/2024. Chánh Thanh \
+tra huyện kết luận như sau:
+
+I. KẾT QUẢ THANH TRA
+
+1. Hồ sơ dự toán công trình nhà văn hóa thôn Phiêng Lúm lập chưa đúng định mức; khối lượng nghiệm thu vượt thực \
+tế 126 triệu đồng.
+
+2. Ban quản lý công trình chưa công khai kinh phí đóng góp của nhân dân thôn Phiêng Lúm theo quy định.
+
+II. KIẾN NGHỊ
+
+1. Yêu cầu UBND xã Khe Mơ thu hồi 126 triệu đồng nộp ngân sách nhà nước trước ngày 31/7/2024.
+
+2. Yêu cầu Ban quản lý công trình công khai kinh phí đóng góp của nhân dân trước ngày 15/7/2024.
+
+Nơi nhận:
+- Chủ tịch UBND huyện;
+- Lưu: TTr.
+
+CHÁNH THANH TRA
+Lò Văn Khiêm
+"""
+LAN, LAN_PASSWORD = "lan", "lan-doc-ket-luan-2024"
+MINH, MINH_PASSWORD = "minh", "minh-doc-ket-luan-2024"
+
+
+class AccessServer:
+    """A server whose index holds the samples (public) and one document of the inspectorate."""
+
+    def __init__(self, base: str, data_dir: Path, env: dict[str, str]):
+        self.base = base
+        self.data_dir = data_dir
+        self.env = env
+
+    def vanban(self, *args: str, stdin: str | None = None) -> str:
+        """Run the CLI over this server's data directory; its output."""
+        run = subprocess.run(cli(*args, "--data-dir", str(self.data_dir)), cwd=REPO, env=self.env, input=stdin,
+                             capture_output=True, text=True, timeout=900)
+        assert run.returncode == 0, f"vanban {' '.join(args)} failed ({run.returncode}):\n{run.stderr[-3000:]}"
+        return run.stdout
+
+
+@pytest.fixture(scope="module")
+def access_server(tmp_path_factory):
+    """The samples and a restricted document indexed, users made, all through the CLI as an
+    administrator would; then ``vanban serve`` over it."""
+    work = tmp_path_factory.mktemp("browser-access")
+    data_dir = work / "data"
+    restricted = work / "thanh-tra"
+    restricted.mkdir()
+    (restricted / RESTRICTED_FILE).write_text(RESTRICTED_TEXT, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+    env.pop("VANBAN_ADMIN_TOKEN", None)
+    env.pop("VANBAN_ANONYMOUS", None)
+    admin = AccessServer("", data_dir, env)
+    admin.vanban("index", str(SAMPLES.relative_to(REPO)))
+    admin.vanban("index", str(restricted), "--access", RESTRICTED_GROUP)
+    for name, password in ((LAN, LAN_PASSWORD), (MINH, MINH_PASSWORD)):
+        admin.vanban("users", "add", name, "--groups", RESTRICTED_GROUP)
+        admin.vanban("users", "password", name, stdin=password + "\n")
+    try:
+        with served(data_dir, work / "server.log", env=env, start_timeout_s=HEALTH_TIMEOUT_S) as (base, _proc):
+            yield AccessServer(base, data_dir, env)
+    except ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+class Reader(Tab):
+    """A browser tab of its own (its own cookies), and what it sent and logged: requests'
+    URLs and bodies, console lines."""
+
+    def __init__(self, context, base: str):
+        super().__init__(context.new_page(), base)
+        self.context = context
+        self.page.set_default_timeout(30_000)
+        self.requests: list[tuple[str, str, str]] = []
+        self.console: list[str] = []
+        self.page.on("request", lambda r: self.requests.append((r.method, r.url, r.post_data or "")))
+        self.page.on("console", lambda m: self.console.append(m.text))
+
+    def session_cookie(self) -> dict | None:
+        return next((c for c in self.context.cookies() if c["name"] == "vanban_session"), None)
+
+    def sign_in(self, name: str, password: str) -> None:
+        page = self.page
+        if page.locator("#sign-in-form").is_hidden():
+            page.locator("#sign-in-open").click()
+        expect(page.locator("#sign-in-form")).to_be_visible()
+        page.locator("#sign-in-name").fill(name)
+        page.locator("#sign-in-password").fill(password)
+        page.locator("#sign-in-password").press("Enter")
+
+    def result_docs(self) -> list[str]:
+        return self.page.locator("#results a.result-link").evaluate_all("as => as.map(a => a.dataset.doc)")
+
+    def result_texts(self) -> str:
+        return " ".join(self.page.locator("#results li.result").all_inner_texts())
+
+
+@pytest.fixture
+def reader(browser, access_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    r = Reader(context, access_server.base)
+    yield r
+    context.close()
+    assert not r.errors, f"uncaught errors in the page: {r.errors}"
+    assert not r.dialogs, f"the page opened dialogs: {r.dialogs}"
+
+
+def _restricted_doc_href() -> str:
+    return "#/van-ban/" + quote(RESTRICTED_FILE, safe="")
+
+
+def test_sign_in_finds_restricted_document_and_sign_out_hides_it(reader, artifacts):
+    page = reader.page
+    reader.goto(reader.search_hash(SECRET_QUERY))
+    reader.wait_results()
+    # Anonymous: public documents only; nothing of the inspectorate's finding.
+    assert RESTRICTED_FILE not in reader.result_docs()
+    assert SECRET_WORDS not in reader.result_texts()
+    expect(page.locator("#sign-in-open")).to_be_visible()
+    expect(page.locator("#session-user")).to_be_hidden()
+    expect(page.locator("#sign-in-form")).to_be_hidden()
+
+    page.locator("#sign-in-open").click()
+    expect(page.locator("#sign-in-form")).to_be_visible()
+    expect(page.locator("#sign-in-title")).to_have_text("Đăng nhập")
+    expect(page.get_by_label("Tên đăng nhập")).to_be_focused()
+    expect(page.get_by_label("Mật khẩu")).to_have_attribute("type", "password")
+    reader.sign_in(LAN, LAN_PASSWORD)
+
+    # Signed in: who is reading, and the same search asked again finds the restricted document.
+    expect(page.locator("#session-who")).to_have_text(f"Đang đăng nhập: {LAN} (nhóm: {RESTRICTED_GROUP})")
+    expect(page.locator("#sign-out")).to_have_text("Đăng xuất")
+    expect(page.locator("#sign-in-form")).to_be_hidden()
+    expect(page.locator("#sign-in-open")).to_be_hidden()
+    restricted_link = page.locator(f'#results a.result-link[data-doc="{RESTRICTED_FILE}"]')
+    expect(restricted_link).to_be_visible()
+    _wait_until(page, "!document.body.classList.contains('is-busy')")
+    assert SECRET_WORDS in reader.result_texts()
+    page.screenshot(path=str(artifacts / "signed-in.png"))
+
+    # The session cookie: HttpOnly (no script reads it), SameSite=Strict, with an expiry.
+    cookie = reader.session_cookie()
+    assert cookie is not None
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict", cookie
+    assert time.time() < cookie["expires"] <= time.time() + 12 * 3600 + 60, cookie
+    assert "vanban_session" not in page.evaluate("document.cookie")
+    # The password went once, as JSON in the body of a POST, and nowhere else.
+    posts = [(m, u, body) for m, u, body in reader.requests if m == "POST"]
+    assert [(m, urlsplit(u).path) for m, u, _ in posts] == [("POST", "/api/session")], posts
+    assert '"password"' in posts[0][2] and LAN_PASSWORD in posts[0][2]
+    assert not any(LAN_PASSWORD in u for _, u, _ in reader.requests)
+    assert not any(LAN_PASSWORD in line for line in reader.console)
+    stored = page.evaluate("JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+    assert LAN_PASSWORD not in stored and LAN_PASSWORD not in page.url
+    assert page.locator("#sign-in-password").input_value() == ""
+
+    # It opens.
+    restricted_link.click()
+    expect(page.locator("#doc-content")).to_be_visible()
+    expect(page.locator("#doc-title")).to_contain_text("19/KL-TTr")
+    expect(page.locator("#doc-text")).to_contain_text(SECRET_WORDS)
+
+    # Signed out on the document: it is gone, as if it did not exist, and nothing of it stays on the page.
+    page.locator("#sign-out").click()
+    expect(page.locator("#sign-in-open")).to_be_visible()
+    expect(page.locator("#session-user")).to_be_hidden()
+    expect(page.locator("#doc-error")).to_be_visible()
+    expect(page.locator("#doc-error")).to_contain_text("Không có văn bản")
+    expect(page.locator("#doc-content")).to_be_hidden()
+    assert SECRET_WORDS not in page.locator("main").text_content()
+    assert reader.session_cookie() is None
+
+    reader.goto(reader.search_hash(SECRET_QUERY))
+    reader.wait_results()
+    assert RESTRICTED_FILE not in reader.result_docs()
+    assert SECRET_WORDS not in reader.result_texts()
+    # Its address, opened directly: the "not found" view.
+    reader.goto(_restricted_doc_href())
+    expect(page.locator("#doc-error")).to_contain_text("Không có văn bản")
+    expect(page.locator("#doc-content")).to_be_hidden()
+
+
+def test_sign_in_on_a_document_not_found_opens_it(reader):
+    page = reader.page
+    reader.goto(_restricted_doc_href())
+    expect(page.locator("#doc-error")).to_contain_text("Không có văn bản")
+    reader.sign_in(LAN, LAN_PASSWORD)
+    expect(page.locator("#doc-content")).to_be_visible()
+    expect(page.locator("#doc-error")).to_be_hidden()
+    expect(page.locator("#doc-text")).to_contain_text(SECRET_WORDS)
+
+
+def test_wrong_password_is_refused_with_a_message(reader, artifacts):
+    page = reader.page
+    reader.goto()
+    reader.sign_in(LAN, "khong-phai-mat-khau")
+    expect(page.locator("#session-message")).to_have_text("Tên đăng nhập hoặc mật khẩu không đúng")
+    expect(page.locator("#sign-in-form")).to_be_visible()
+    expect(page.locator("#session-user")).to_be_hidden()
+    expect(page.locator("#sign-in-password")).to_have_value("")
+    expect(page.locator("#sign-in-password")).to_be_focused()
+    assert reader.session_cookie() is None
+    # Empty fields are not sent.
+    page.locator("#sign-in-name").fill("")
+    page.locator("#sign-in-submit").click()
+    expect(page.locator("#session-message")).to_have_text("Nhập tên đăng nhập và mật khẩu.")
+    assert sum(1 for m, _, _ in reader.requests if m == "POST") == 1
+    page.screenshot(path=str(artifacts / "sign-in-error.png"))
+    # On a phone the open form fits the screen.
+    page.set_viewport_size({"width": 375, "height": 740})
+    assert page.evaluate(NO_SCROLL), page.evaluate(WIDTHS)
+    page.screenshot(path=str(artifacts / "narrow-sign-in.png"))
+
+
+def test_too_many_attempts_shows_the_wait(reader):
+    """429 from the server's throttle (answered here by the test: five real failures would hold
+    back this address for every other test)."""
+    page = reader.page
+    error = {"error": {"code": "too_many_attempts", "message": "Đăng nhập sai quá nhiều lần; thử lại sau 120 giây"}}
+
+    def throttled(route):
+        if route.request.method == "POST":
+            route.fulfill(status=429, json=error, headers={"Retry-After": "120"})
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/api/session$"), throttled)
+    reader.goto()
+    reader.sign_in(LAN, LAN_PASSWORD)
+    expect(page.locator("#session-message")).to_have_text("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 2 phút.")
+    expect(page.locator("#sign-in-submit")).to_be_disabled()
+    expect(page.locator("#session-user")).to_be_hidden()
+
+
+def test_session_ended_on_the_server_says_so_and_goes_on_anonymously(reader, access_server):
+    page = reader.page
+    reader.goto(reader.search_hash(SECRET_QUERY))
+    reader.wait_results()
+    reader.sign_in(MINH, MINH_PASSWORD)
+    expect(page.locator("#session-who")).to_contain_text(f"Đang đăng nhập: {MINH}")
+    expect(page.locator(f'#results a.result-link[data-doc="{RESTRICTED_FILE}"]')).to_be_visible()
+
+    # The administrator removes her while she is signed in; her next search finds the session over.
+    access_server.vanban("users", "remove", MINH)
+    page.locator("#q").fill("bao so 3")
+    page.locator("#q").press("Enter")
+    expect(page.locator("#session-message")).to_contain_text("Phiên đăng nhập đã hết hạn")
+    expect(page.locator("#sign-in-form")).to_be_visible()
+    expect(page.locator("#session-user")).to_be_hidden()
+    # The page goes on as an anonymous reader: public results, the error gone, the cookie dropped.
+    _wait_until(page, "document.title === 'bao so 3 — vanban' && !document.body.classList.contains('is-busy')"
+                      " && document.querySelectorAll('#results a.result-link').length > 0")
+    expect(page.locator("#error")).to_be_hidden()
+    assert RESTRICTED_FILE not in reader.result_docs()
+    assert reader.session_cookie() is None
+    reader.goto(reader.search_hash(SECRET_QUERY))
+    reader.wait_results()
+    assert RESTRICTED_FILE not in reader.result_docs()
+
+
+def test_cookie_dropped_by_the_browser_is_noticed(reader):
+    """The browser drops the cookie when its Max-Age runs out, telling the page nothing: coming
+    back to the tab, the page asks who reads, says the session is over and reloads the view."""
+    page = reader.page
+    reader.goto(reader.search_hash(SECRET_QUERY))
+    reader.wait_results()
+    reader.sign_in(LAN, LAN_PASSWORD)
+    expect(page.locator(f'#results a.result-link[data-doc="{RESTRICTED_FILE}"]')).to_be_visible()
+    reader.context.clear_cookies()
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(page.locator("#session-message")).to_contain_text("Phiên đăng nhập đã kết thúc")
+    expect(page.locator("#session-user")).to_be_hidden()
+    expect(page.locator(f'#results a.result-link[data-doc="{RESTRICTED_FILE}"]')).to_have_count(0)
+    reader.wait_results()
+    assert SECRET_WORDS not in reader.result_texts()
+
+
+def test_anonymous_refused_asks_to_sign_in(browser, access_server, tmp_path):
+    """VANBAN_ANONYMOUS=none: the page says that one must sign in, never a blank page; signing
+    in shows the results."""
+    env = dict(access_server.env, VANBAN_ANONYMOUS="none")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    try:
+        with served(access_server.data_dir, tmp_path / "server.log", env=env, start_timeout_s=HEALTH_TIMEOUT_S) as (
+            base,
+            _proc,
+        ):
+            r = Reader(context, base)
+            page = r.page
+            r.goto(r.search_hash(SECRET_QUERY))
+            expect(page.locator("#error")).to_contain_text("Cần đăng nhập để xem nội dung này")
+            expect(page.locator("#session-message")).to_have_text("Cần đăng nhập để xem nội dung này")
+            expect(page.locator("#sign-in-form")).to_be_visible()
+            r.sign_in(LAN, LAN_PASSWORD)
+            expect(page.locator("#session-who")).to_contain_text(f"Đang đăng nhập: {LAN}")
+            expect(page.locator(f'#results a.result-link[data-doc="{RESTRICTED_FILE}"]')).to_be_visible()
+            expect(page.locator("#error")).to_be_hidden()
+            expect(page.locator("#session-message")).to_be_hidden()
+            assert not r.errors and not r.dialogs, (r.errors, r.dialogs)
+    except ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    finally:
+        context.close()

@@ -1,7 +1,9 @@
 /*
  * The one way the page talks to the API: JSON over fetch, the API's error body
  * ({"error": {"code", "message"}}, message in Vietnamese) turned into an ApiError,
- * and the URLs of the endpoints the page uses.
+ * and the URLs of the endpoints the page uses. Requests carry the session cookie
+ * (same origin); an answer saying that the reader must sign in (again) is also told
+ * to whoever listens (onSignInNeeded), whichever view asked.
  */
 
 import { isString } from "./format.js";
@@ -11,11 +13,15 @@ const API = "/api";
 export const PAGE_SIZE = 10; // results per page of a search
 export const MAX_RESULTS = 200; // the API answers pages within its first 200 passages
 
+/** The 401 codes that mean "sign in (again)", as opposed to a wrong password. */
+export const SIGN_IN_CODES = new Set(["session_expired", "login_required"]);
+
 export class ApiError extends Error {
-  constructor(message, code, status) {
+  constructor(message, code, status, retryAfter = null) {
     super(message);
     this.code = code;
     this.status = status;
+    this.retryAfter = retryAfter; // seconds to wait (Retry-After of a 429), or null
   }
 }
 
@@ -23,30 +29,60 @@ function isAbort(err) {
   return Boolean(err) && err.name === "AbortError";
 }
 
-/** GET url as JSON. Rejects with an ApiError whose message can be shown as it is, or
- * with the AbortError of a cancelled request (not an error to show). */
-export async function getJson(url, signal) {
+const signInListeners = [];
+
+/** listener(apiError) whenever an answer is 401 session_expired or login_required. */
+export function onSignInNeeded(listener) {
+  signInListeners.push(listener);
+}
+
+/** Retry-After in seconds; an HTTP date is not sent by this API, so only digits count. */
+function retryAfterOf(response) {
+  const value = (response.headers.get("Retry-After") || "").trim();
+  return /^\d+$/.test(value) ? Number(value) : null;
+}
+
+/**
+ * Send a request and read its JSON answer. body, when given, goes as JSON (never in the
+ * URL). Rejects with an ApiError whose message can be shown as it is, or with the
+ * AbortError of a cancelled request (not an error to show).
+ */
+export async function requestJson(url, { method = "GET", body, signal } = {}) {
+  const headers = { Accept: "application/json" };
+  // Answers depend on who is signed in: none is kept for a later reader.
+  const init = { method, signal, headers, credentials: "same-origin", cache: "no-store" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
   let response;
   try {
-    response = await fetch(url, { signal, headers: { Accept: "application/json" } });
+    response = await fetch(url, init);
   } catch (err) {
     if (isAbort(err)) throw err;
     throw new ApiError("Không kết nối được với máy chủ tìm kiếm. Vui lòng thử lại.", "network", 0);
   }
-  let body = null;
+  let answer = null;
   try {
-    body = await response.json();
+    answer = await response.json();
   } catch (e) {
     if (isAbort(e)) throw e;
-    body = null; // not JSON: a proxy's error page, say
+    answer = null; // not JSON: a proxy's error page, say
   }
-  if (!response.ok || body === null) {
-    const apiErr = body && body.error;
+  if (!response.ok || answer === null) {
+    const apiErr = answer && answer.error;
     const message =
       apiErr && isString(apiErr.message) ? apiErr.message : `Máy chủ trả lỗi ${response.status}. Vui lòng thử lại.`;
-    throw new ApiError(message, apiErr && apiErr.code, response.status);
+    const err = new ApiError(message, apiErr && apiErr.code, response.status, retryAfterOf(response));
+    if (err.status === 401 && SIGN_IN_CODES.has(err.code)) for (const listener of signInListeners) listener(err);
+    throw err;
   }
-  return body;
+  return answer;
+}
+
+/** GET url as JSON (see requestJson). */
+export function getJson(url, signal) {
+  return requestJson(url, { signal });
 }
 
 /**
@@ -91,6 +127,12 @@ export class LatestRequest {
           this.onBusy(false);
         }
       });
+  }
+
+  /** Forget the answer on screen too: the next fetch asks again (the reader changed). */
+  forget() {
+    this.abort();
+    this.shownKey = null;
   }
 
   /** Cancel the request in flight; any answer still on its way is then stale. */
@@ -173,4 +215,6 @@ export function isPdf(docId, format) {
 }
 
 export const STATS_URL = `${API}/stats`;
+/** Who is asking (GET), sign in (POST {name, password}), sign out (DELETE). */
+export const SESSION_URL = `${API}/session`;
 export const ASSIGNEES_URL = `${API}/assignees`;

@@ -6,6 +6,7 @@
  * everywhere ("/" to the search box, Escape back from a document).
  *
  *   api.js        the request helper and the API's URLs
+ *   session.js    who is reading: sign in, sign out, a session that ended
  *   router.js     the hash routes, read and written
  *   shell.js      which view is shown, the tabs, the way back to a list
  *   view-*.js     one module per view, each with its own state
@@ -19,6 +20,7 @@
 
 import { $, isEditable } from "./dom.js";
 import { DOC_LINKS, startRouter } from "./router.js";
+import * as session from "./session.js";
 import { currentView, rememberReturn, restorePosition } from "./shell.js";
 import * as documentView from "./view-document.js";
 import * as recurringView from "./view-recurring.js";
@@ -37,6 +39,12 @@ function onRoute(route) {
   if (previous === "doc" && route.view !== "doc" && route.view !== "home" && !fresh) restorePosition(route.view);
 }
 
+/** Someone else reads now (signed in, out, or the session ended): every view forgets what
+ * it holds, and the one on screen asks again, so that it shows what this reader may read. */
+function onReaderChanged() {
+  for (const view of new Set(Object.values(VIEWS))) view.reload();
+}
+
 function onKey(e) {
   if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
   const view = currentView();
@@ -52,6 +60,7 @@ function onKey(e) {
 }
 
 function init() {
+  session.init(onReaderChanged);
   searchView.init();
   tasksView.init();
   recurringView.init();

@@ -20,6 +20,11 @@ const BACK_LABELS = {
   recurring: "← Quay lại tồn tại lặp lại",
 };
 
+// What renderDocument fills in: emptied when the reader changes.
+const RENDERED = [
+  "doc-kind", "doc-title", "doc-status", "doc-meta", "doc-actions", "doc-relations-body", "toc-nav", "doc-text",
+];
+
 const HEADING_KINDS = new Set([
   "part", "chapter", "division", "roman", "article", "numbered", "letter", "unit", "heading",
 ]);
@@ -28,6 +33,7 @@ const HEADING_KINDS = new Set([
 // history entries back it is (0: opened directly, so the back link sets the hash).
 let origin = { view: "search", hash: HOME_HASH, depth: 0 };
 let seq = 0; // the document asked for last; an earlier one that loads late is not shown
+let shownRoute = null; // the route of the document view, for reload
 const cache = new Map(); // doc_id -> promise of the document
 const relationsCache = new Map(); // doc_id -> promise of its relations
 
@@ -65,6 +71,17 @@ export function show(route, previous) {
 /** Nothing of this view runs in the background. */
 export function leave() {}
 
+/** The reader changed: nothing kept is shown again, and the open document is asked for
+ * again (it may now be one they may not read, or one they may). */
+export function reload() {
+  cache.clear();
+  relationsCache.clear();
+  seq += 1;
+  for (const id of RENDERED) clear($(id));
+  $("doc-content").hidden = true;
+  if (currentView() === "doc" && shownRoute) openDocument(shownRoute);
+}
+
 /** Escape, the back link: to the list the document was opened from. */
 export function back() {
   if (origin.depth > 0) history.go(-origin.depth);
@@ -75,7 +92,9 @@ export function back() {
 function cached(store, docId, url) {
   if (!store.has(docId)) {
     const promise = getJson(url);
-    promise.catch(() => store.delete(docId));
+    promise.catch(() => {
+      if (store.get(docId) === promise) store.delete(docId); // not a newer request, asked since
+    });
     store.set(docId, promise);
   }
   return store.get(docId);
@@ -86,6 +105,7 @@ function loadDocument(docId) {
 }
 
 function openDocument(route) {
+  shownRoute = route;
   showSection("doc");
   $("doc-error").hidden = true;
   $("doc-content").hidden = true;

@@ -9,11 +9,12 @@ import { $, clear, el, showError } from "./dom.js";
 import { datetimeAttr, formatCount, formatDate, isString, shortText } from "./format.js";
 import { EXCERPT_CHARS, renderPassage } from "./highlight.js";
 import { docHash, emptyRecurring, emptySearch, recurringHash, searchHash } from "./router.js";
-import { setListHash, setViewBusy, showSection } from "./shell.js";
+import { currentView, setListHash, setViewBusy, showSection } from "./shell.js";
 
 const DEBOUNCE_MS = 250;
 
 let debounce = null;
+let current = emptyRecurring();
 const request = new LatestRequest((busy) => setViewBusy("recurring-busy", busy));
 
 function recurringKey(r) {
@@ -51,7 +52,19 @@ export function leave() {
   request.abort();
 }
 
+/** The reader changed: the timelines are asked for again. */
+export function reload() {
+  request.forget();
+  if (currentView() === "recurring") {
+    showRecurring(current);
+    return;
+  }
+  clear($("recurring-groups"));
+  $("recurring-status").textContent = "";
+}
+
 function showRecurring(r) {
+  current = r;
   setListHash("recurring", recurringHash(r));
   showSection("recurring");
   if ($("recurring-q").value !== r.q) $("recurring-q").value = r.q;

@@ -24,6 +24,7 @@ let current = emptySearch(); // the search in the route (and the box)
 let debounce = null;
 let filtersOpen = null; // the filter panel's open state, kept across searches
 let statsLoaded = false;
+let statsSeq = 0; // the stats asked for last
 const request = new LatestRequest(setBusy);
 
 function searchKey(s) {
@@ -91,6 +92,25 @@ export function show(route) {
 export function leave() {
   clearTimeout(debounce);
   request.abort();
+}
+
+/** The reader changed (signed in or out): what is on screen is asked for again, as they may read. */
+export function reload() {
+  request.forget();
+  statsLoaded = false;
+  statsSeq += 1;
+  $("stats").textContent = "";
+  const view = currentView();
+  if (view === "search") {
+    startSearch(current); // what is on screen stays until the new answer replaces it
+    return;
+  }
+  // Not on screen: what the previous reader was shown goes (it may be theirs only).
+  for (const id of ["results", "filters", "kind-filter", "pager"]) clear($(id));
+  $("search-layout").hidden = true;
+  $("dense-note").hidden = true;
+  $("status").textContent = "";
+  if (view === "home") loadStats();
 }
 
 function setBusy(busy) {
@@ -515,8 +535,10 @@ function renderPager(page, pages, s) {
 function loadStats() {
   if (statsLoaded) return;
   statsLoaded = true;
+  const asked = ++statsSeq;
   getJson(STATS_URL)
     .then((data) => {
+      if (asked !== statsSeq) return; // counted for a reader who has since signed in or out
       const docs = pickNumber(data, ["documents", "docs"]);
       const chunks = pickNumber(data, ["chunks", "passages"]);
       if (docs === null) return;
@@ -525,7 +547,7 @@ function loadStats() {
       $("stats").textContent = line + ".";
     })
     .catch(() => {
-      statsLoaded = false;
+      if (asked === statsSeq) statsLoaded = false;
     });
 }
 

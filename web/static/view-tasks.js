@@ -8,7 +8,7 @@ import { citationLine, citationParts } from "./citation.js";
 import { $, clear, el, showError } from "./dom.js";
 import { datetimeAttr, fold, formatCount, formatDate, formatDeadline, isString, isoDay, shortText } from "./format.js";
 import { docHash, emptyTasks, tasksHash } from "./router.js";
-import { setListHash, setViewBusy, showSection } from "./shell.js";
+import { currentView, setListHash, setViewBusy, showSection } from "./shell.js";
 
 const DEBOUNCE_MS = 250;
 const TASKS_PAGE = 50; // tasks asked for at first; "Hiện thêm" asks for TASKS_MAX
@@ -63,6 +63,20 @@ export function leave() {
   request.abort();
 }
 
+/** The reader changed: the units (and their counts) and the tasks are asked for again. */
+export function reload() {
+  request.forget();
+  assignees = null;
+  for (const option of $("tasks-unit").querySelectorAll("option.unit-loaded")) option.remove();
+  if (currentView() === "tasks") {
+    showTasks(current);
+    return;
+  }
+  clear($("tasks-table-wrap")).hidden = true;
+  $("tasks-more").hidden = true;
+  $("tasks-status").textContent = "";
+}
+
 function showTasks(t) {
   if (tasksKey(t, 0) !== tasksKey(current, 0)) limit = TASKS_PAGE;
   current = t;
@@ -88,21 +102,23 @@ function fillForm(t) {
 /** The unit list (with task counts) for the select, fetched once. */
 function loadAssignees() {
   if (assignees) return;
-  assignees = getJson(ASSIGNEES_URL)
+  const asked = getJson(ASSIGNEES_URL)
     .then((data) => {
+      if (assignees !== asked) return; // asked for a reader who has since signed in or out
       const select = $("tasks-unit");
-      for (const extra of select.querySelectorAll("option.unit-extra")) extra.remove();
+      for (const old of select.querySelectorAll("option.unit-extra, option.unit-loaded")) old.remove();
       const units = Array.isArray(data.assignees) ? data.assignees : [];
       for (const u of units) {
         if (!u || !isString(u.name)) continue;
         const label = Number.isFinite(u.tasks) ? `${u.name} (${formatCount(u.tasks)})` : u.name;
-        select.appendChild(el("option", { value: u.name }, label));
+        select.appendChild(el("option", { value: u.name, class: "unit-loaded" }, label));
       }
       syncUnitSelect();
     })
     .catch(() => {
-      assignees = null; // try again next time the view opens
+      if (assignees === asked) assignees = null; // try again next time the view opens
     });
+  assignees = asked;
 }
 
 /** Select the route's unit; one the list does not have (yet) gets an option of its own. */
