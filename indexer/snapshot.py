@@ -181,7 +181,13 @@ class SnapshotDir:
         return Snapshot(final)
 
     def abandon(self, snap: Snapshot) -> None:
-        shutil.rmtree(snap.path, ignore_errors=True)
+        # A lexical writer whose close failed may still have merge threads writing into
+        # the folder for a moment after it is removed: remove it again until it stays gone.
+        for attempt in range(20):
+            shutil.rmtree(snap.path, ignore_errors=True)
+            if not snap.path.exists():
+                return
+            time.sleep(0.05 * (attempt + 1))
 
     def clean_unfinished(self) -> None:
         """Remove what a writer that died left (an unpublished snapshot can be as large
