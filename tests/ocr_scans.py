@@ -53,6 +53,7 @@ class Run:
     size: float = BODY_PT
     align: str = "left"  # left, center, justify
     indent_mm: float = 0.0
+    wrap: bool = False  # in a column: wrapped to its width (else set smaller to fit)
 
 
 @dataclass
@@ -65,7 +66,6 @@ class Block:
     columns: tuple[tuple[float, float], tuple[float, float]] | None = None
     signature: bool = False  # the right column is a signature: a gap before the name, the stamp
     space_before: float = 0.6  # in body line heights
-    wrap: bool = True
 
 
 @dataclass
@@ -139,7 +139,8 @@ def document_blocks(text: str) -> list[Block]:
             elif PLACE_DATE.search(ln):
                 place.append(Run(ln, "italic", 12.5, "center"))
             elif ln.startswith(("Số", "V/v")):
-                number.append(Run(ln, "regular", 12.0 if ln.startswith("V/v") else 12.5, "center"))
+                subject = ln.startswith("V/v")
+                number.append(Run(ln, "regular", 12.0 if subject else 12.5, "center", wrap=subject))
             else:
                 issuer.append(Run(ln, "bold" if issuer else "regular", 12.0, "center"))
     # One two-column block: "Số:" level with the place and date, under the two top blocks.
@@ -182,9 +183,9 @@ def _closing(paras: list[list[str]], i: int, blocks: list[Block]) -> int:
     while i < len(paras):
         para = paras[i]
         if para[0].startswith("Nơi nhận") and not recipients:
-            recipients = [Run(para[0], "bold", 11.5)] + [Run(ln, "regular", 10.5) for ln in para[1:]]
+            recipients = [Run(para[0], "bold", 11.5)] + [Run(ln, "regular", 11.0, wrap=True) for ln in para[1:]]
         elif recipients and para[0].startswith("-") and len(recipients) == 1:
-            recipients += [Run(ln, "regular", 10.5) for ln in para]
+            recipients += [Run(ln, "regular", 11.0, wrap=True) for ln in para]
         elif _is_signature(para) and not signature:
             signature = [Run(ln, "bold", 12.5, "center") for ln in para]
         elif signature and len(para) == 1 and _is_name(para):
@@ -192,8 +193,8 @@ def _closing(paras: list[list[str]], i: int, blocks: list[Block]) -> int:
         else:
             break
         i += 1
-    blocks.append(Block(left=recipients, right=signature, columns=((30.0, 100.0), (110.0, 195.0)),
-                        signature=len(signature) > 1, space_before=1.0, wrap=False))
+    blocks.append(Block(left=recipients, right=signature, columns=((28.0, 108.0), (112.0, 198.0)),
+                        signature=len(signature) > 1, space_before=1.0))
     return i
 
 
@@ -262,7 +263,7 @@ class _Layout:
     def _height(self, run: Run) -> float:
         return run.size * 1.4 * self.fonts.dpi / 72
 
-    def _column_lines(self, runs: list[Run], span: tuple[float, float], wrap: bool) -> list[tuple[Run, str, float]]:
+    def _column_lines(self, runs: list[Run], span: tuple[float, float]) -> list[tuple[Run, str, float]]:
         width = (span[1] - span[0]) * self.px
         out = []
         for run in runs:
@@ -271,7 +272,7 @@ class _Layout:
                 continue
             font = self.fonts.get(run.style, run.size)
             size = run.size
-            if not wrap or not run.text.startswith("V/v"):
+            if not run.wrap:
                 while font.getlength(run.text) > width and size > 8:
                     size -= 0.5
                     font = self.fonts.get(run.style, size)
@@ -309,8 +310,8 @@ class _Layout:
             self.y += h
 
     def _add_columns(self, block: Block) -> None:
-        left = self._column_lines(block.left, block.columns[0], block.wrap)
-        right = self._column_lines(block.right, block.columns[1], block.wrap)
+        left = self._column_lines(block.left, block.columns[0])
+        right = self._column_lines(block.right, block.columns[1])
         gap = 3.2 * self.line_h if block.signature else 0.0
         lh = sum(h for *_, h in left)
         rh = sum(h for *_, h in right) + gap
@@ -483,19 +484,23 @@ def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def accuracy(reference: str, ocr: str) -> dict[str, float]:
-    """Character and word accuracy (1 - edit distance / reference length), with
-    diacritics and on the diacritic-free form, and the word recall (order aside)."""
+def error_counts(reference: str, ocr: str) -> dict[str, tuple[int, int]]:
+    """(errors, reference length) for characters, words with diacritics, words without
+    them, and the reference words not found in the OCR text (order aside)."""
     ref, hyp = normalise(reference), normalise(ocr)
     ref_words, hyp_words = ref.split(), hyp.split()
     ref_fold, hyp_fold = fold(ref).lower().split(), fold(hyp).lower().split()
     found = Counter(hyp_words)
-    recalled = 0
-    for word, n in Counter(ref_words).items():
-        recalled += min(n, found[word])
+    missed = sum(max(0, n - found[word]) for word, n in Counter(ref_words).items())
     return {
-        "char": 1 - levenshtein(ref, hyp) / max(1, len(ref)),
-        "word": 1 - levenshtein(ref_words, hyp_words) / max(1, len(ref_words)),
-        "word_folded": 1 - levenshtein(ref_fold, hyp_fold) / max(1, len(ref_fold)),
-        "word_recall": recalled / max(1, len(ref_words)),
+        "char": (levenshtein(ref, hyp), len(ref)),
+        "word": (levenshtein(ref_words, hyp_words), len(ref_words)),
+        "word_folded": (levenshtein(ref_fold, hyp_fold), len(ref_fold)),
+        "word_recall": (missed, len(ref_words)),
     }
+
+
+def accuracy(reference: str, ocr: str) -> dict[str, float]:
+    """Character and word accuracy (1 - edit distance / reference length), with
+    diacritics and on the diacritic-free form, and the word recall (order aside)."""
+    return {k: 1 - errors / max(1, total) for k, (errors, total) in error_counts(reference, ocr).items()}

@@ -45,8 +45,13 @@ NOISE_WORD_CONFIDENCE = 50
 class OcrSettings:
     lang: str = "vie"
     psm: int = 3  # automatic page segmentation
-    target_dpi: int = 200  # scans below 90 % of it are enlarged
+    # Scans below 90 % of this are enlarged. Not more by default: enlarging our
+    # 200-dpi scans to 300 read worse (circumflex taken for tilde: "Vân" -> "Vẫn").
+    target_dpi: int = 200
     deskew: bool = True
+    denoise: bool = True  # the 3x3 median (see ``preprocess``)
+    binarize: bool = False  # our own Otsu threshold before Tesseract's
+    variables: tuple[tuple[str, str], ...] = ()  # Tesseract variables, e.g. (("thresholding_method", "2"),)
     time_limit_s: float = 60.0  # per page
     # Pages are shrunk above this (a 600-dpi A4 page is 35 MP) ...
     max_pixels: int = 40_000_000
@@ -55,8 +60,9 @@ class OcrSettings:
 
     def version(self) -> str:
         """What a cached page depends on: the engine, the model and these settings."""
-        return f"{engine_version()}|{self.lang}|psm{self.psm}|{self.target_dpi}dpi|deskew{int(self.deskew)}" \
-               f"|max{self.max_pixels}|v{PIPELINE_VERSION}"
+        options = f"{self.target_dpi}dpi|deskew{int(self.deskew)}|denoise{int(self.denoise)}|bin{int(self.binarize)}"
+        variables = ",".join(f"{k}={v}" for k, v in self.variables)
+        return f"{engine_version()}|{self.lang}|psm{self.psm}|{options}|{variables}|max{self.max_pixels}|v{PIPELINE_VERSION}"
 
 
 @dataclass
@@ -124,18 +130,21 @@ def engine_version() -> str:
 
 
 _LOCK = threading.Lock()
-_APIS: dict[tuple[str, str, int], Any] = {}
+_APIS: dict[tuple[str, str, int, tuple[tuple[str, str], ...]], Any] = {}
 
 
-def _api(tessdata: str, lang: str, psm: int) -> Any:
-    key = (tessdata, lang, psm)
+def _api(tessdata: str, lang: str, psm: int, variables: tuple[tuple[str, str], ...] = ()) -> Any:
+    key = (tessdata, lang, psm, variables)
     if key not in _APIS:
         from tesserocr import OEM, PyTessBaseAPI
 
         try:
-            _APIS[key] = PyTessBaseAPI(path=tessdata + "/", lang=lang, psm=psm, oem=OEM.LSTM_ONLY)
+            api = PyTessBaseAPI(path=tessdata + "/", lang=lang, psm=psm, oem=OEM.LSTM_ONLY)
         except RuntimeError as exc:
             raise OcrError("ocr_unavailable", unavailable_message(f"Tesseract không khởi động được ({exc})")) from exc
+        for name, value in variables:
+            api.SetVariable(name, value)
+        _APIS[key] = api
     return _APIS[key]
 
 
@@ -148,7 +157,7 @@ def _engine(settings: OcrSettings) -> Any:
     if tessdata is None:
         raise OcrError("ocr_unavailable",
                        unavailable_message(f"không tìm thấy mô hình ngôn ngữ '{settings.lang}' ({settings.lang}.traineddata)"))
-    return _api(str(tessdata), settings.lang, settings.psm)
+    return _api(str(tessdata), settings.lang, settings.psm, settings.variables)
 
 
 def _recognise(api: Any, image: Image.Image, dpi: int | None, deadline: float) -> list[Word]:
@@ -163,9 +172,11 @@ def _recognise(api: Any, image: Image.Image, dpi: int | None, deadline: float) -
     words: list[Word] = []
     line = -1
     iterator = api.GetIterator()
+    baseline: tuple[tuple[int, int], tuple[int, int]] | None = None
     for item in iterate_level(iterator, RIL.WORD):
         if item.IsAtBeginningOf(RIL.TEXTLINE):
             line += 1
+            baseline = item.Baseline(RIL.TEXTLINE)
         text = item.GetUTF8Text(RIL.WORD)
         box = item.BoundingBox(RIL.WORD)
         if not text or box is None:
@@ -173,11 +184,18 @@ def _recognise(api: Any, image: Image.Image, dpi: int | None, deadline: float) -
         conf = item.Confidence(RIL.WORD)
         if conf < NOISE_WORD_CONFIDENCE and not any(c.isalnum() for c in text):
             continue
-        words.append(Word(text, box, conf, max(line, 0)))
+        words.append(Word(text, box, conf, max(line, 0), _baseline_at(baseline, (box[0] + box[2]) / 2)))
     return words
 
 
-def _orientation(api: Any, image: Image.Image) -> int:
+def _baseline_at(baseline: tuple[tuple[int, int], tuple[int, int]] | None, x: float) -> float | None:
+    if not baseline:
+        return None
+    (x1, y1), (x2, y2) = baseline
+    return y1 if x2 == x1 else y1 + (y2 - y1) * (x - x1) / (x2 - x1)
+
+
+def _orientation(api: Any, image: Image.Image, psm: int) -> int:
     """Degrees (counter-clockwise) to turn the page by to read it upright; 0 if unsure."""
     from tesserocr import PSM
 
@@ -188,7 +206,7 @@ def _orientation(api: Any, image: Image.Image) -> int:
     except RuntimeError:
         return 0
     finally:
-        api.SetPageSegMode(PSM.AUTO)
+        api.SetPageSegMode(psm)
     if not osd or osd.get("orient_conf", 0) < MIN_OSD_CONFIDENCE:
         return 0
     return int(osd.get("orient_deg", 0)) % 360
@@ -206,8 +224,8 @@ def ocr_page(image: Image.Image, settings: OcrSettings | None = None, dpi: int |
     started = time.monotonic()
     deadline = started + settings.time_limit_s
     api = _engine(settings)
-    prepared = prepare(image, target_dpi=settings.target_dpi, max_pixels=settings.max_pixels,
-                       deskew=settings.deskew, dpi=dpi)
+    prepared = prepare(image, target_dpi=settings.target_dpi, max_pixels=settings.max_pixels, deskew=settings.deskew,
+                       denoise=settings.denoise, binarize=settings.binarize, dpi=dpi)
     page_image = prepared.image
     warnings: list[str] = []
     rotated = 0
@@ -215,7 +233,7 @@ def ocr_page(image: Image.Image, settings: OcrSettings | None = None, dpi: int |
         words = _recognise(api, page_image, prepared.dpi, deadline)
         confidence = _mean_confidence(words)
         if confidence < ORIENTATION_CONFIDENCE and find_tessdata("osd"):
-            turn = _orientation(api, page_image)
+            turn = _orientation(api, page_image, settings.psm)
             if turn:
                 turned = page_image.rotate(turn, expand=True, fillcolor=255)
                 turned_words = _recognise(api, turned, prepared.dpi, deadline)

@@ -28,14 +28,20 @@ from dataclasses import dataclass, field
 
 # A gap wider than this many line heights between two words separates columns.
 COLUMN_GAP = 1.8
-# Lines further apart than this many line heights have a blank line between them.
-BLANK_GAP = 0.8
+# Lines whose baselines are further apart than this many times the page's usual
+# line pitch have a blank line between them. Baselines, not boxes: a speck on a
+# line stretches its box, never its baseline.
+BLANK_PITCH = 1.3
 # Two segments share a row when they overlap vertically by this share of the smaller.
 ROW_OVERLAP = 0.5
 # A "word" smaller than this share of the usual word height is a speck of dust
 # or toner read as "'", "." or "l"; dashes are small and real, and kept.
 SPECK = 0.35
 DASHES = set("-–—")
+LEADING_SPECKS = ".,:;'`_~^ˆ˜‘’"
+# A "word" of one or two of these alone is specks, not punctuation: Vietnamese
+# punctuation sticks to the word before it.
+SPECKS = set(LEADING_SPECKS + "\"“”„")
 SUBJECT_LINE = re.compile(r"^V/v\b", re.IGNORECASE)
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom (pixels)
@@ -47,6 +53,7 @@ class Word:
     box: Box
     confidence: float  # 0-100
     line: int  # Tesseract's text line
+    baseline: float | None = None  # y of the line's baseline under the word
 
 
 @dataclass
@@ -70,6 +77,11 @@ class _Segment:
     @property
     def height(self) -> int:
         return self.box[3] - self.box[1]
+
+    @property
+    def baseline(self) -> float:
+        known = [w.baseline for w in self.words if w.baseline is not None]
+        return statistics.median(known) if known else float(self.box[3])
 
     def line(self) -> OcrLine:
         text = " ".join(w.text for w in self.words)
@@ -127,11 +139,18 @@ class _Region:
         self.right = [right]
 
     @property
+    def bottom(self) -> float:
+        """The lowest baseline in the region."""
+        return max(s.baseline for s in self.left + self.right)
+
+    @property
     def gutter(self) -> float:
         return (self.lo + self.hi) / 2
 
     def take_pair(self, left: _Segment, right: _Segment) -> bool:
-        if not left.box[2] < self.gutter < right.box[0]:
+        # Each stays on its side: the left one ends before the right column begins,
+        # the right one begins after the left column ends.
+        if not (left.box[2] < self.hi and right.box[0] > self.lo and left.box[2] < right.box[0]):
             return False
         self.lo, self.hi = max(self.lo, left.box[2]), min(self.hi, right.box[0])
         if self.lo >= self.hi:  # columns overlap from row to row: keep the mid-gap
@@ -140,11 +159,19 @@ class _Region:
         self.right.append(right)
         return True
 
-    def take_single(self, seg: _Segment, line_height: float) -> bool:
-        if seg.box[0] < self.gutter < seg.box[2]:
+    def take_single(self, seg: _Segment, pitch: float) -> bool:
+        # Left: it ends before the right column begins; right: it begins after the
+        # left column's lines end. A line in between goes by its side of the gutter.
+        fits_left = seg.box[2] < self.hi
+        fits_right = seg.box[0] > self.lo
+        if fits_left and fits_right:
+            fits_left = (seg.box[0] + seg.box[2]) / 2 < self.gutter
+        elif not (fits_left or fits_right):
             return False
-        column = self.left if seg.box[2] <= self.gutter else self.right
-        if seg.box[1] - column[-1].box[3] > BLANK_GAP * line_height:
+        column = self.left if fits_left else self.right
+        # Measured from the region's lowest line, not the column's: the signer's
+        # name sits far under the title, while the recipients go on beside it.
+        if seg.baseline - self.bottom > BLANK_PITCH * pitch:
             return False
         column.append(seg)
         return True
@@ -177,56 +204,71 @@ def _join_subject(lines: list[OcrLine]) -> list[OcrLine]:
     return out
 
 
+def _strip_leading_speck(text: str) -> str:
+    """".Số:" -> "Số:": a speck before a word is read as punctuation it cannot begin with."""
+    stripped = text.lstrip(LEADING_SPECKS)
+    return stripped if stripped[:1].isalnum() else text
+
+
 def _drop_specks(words: list[Word]) -> list[Word]:
     heights = [w.box[3] - w.box[1] for w in words if any(c.isalnum() for c in w.text)]
     if not heights:
         return words
     least = SPECK * statistics.median(heights)
     return [w for w in words
-            if set(w.text) <= DASHES or max(w.box[2] - w.box[0], w.box[3] - w.box[1]) >= least]
+            if set(w.text) <= DASHES
+            or max(w.box[2] - w.box[0], w.box[3] - w.box[1]) >= least and not (len(w.text) <= 2 and set(w.text) <= SPECKS)]
 
 
 def arrange(words: list[Word]) -> list[OcrLine]:
     """The page's lines in reading order (see the module's docstring)."""
-    words = [Word(unicodedata.normalize("NFC", w.text).strip(), w.box, w.confidence, w.line) for w in words]
+    words = [Word(_strip_leading_speck(unicodedata.normalize("NFC", w.text).strip()), w.box, w.confidence, w.line, w.baseline)
+             for w in words]
     words = _drop_specks([w for w in words if w.text])
     if not words:
         return []
     segments = _segments(words)
-    line_height = statistics.median(s.height for s in segments) or 1
+    rows = _rows(segments)
+    pitch = _pitch(rows)
     out: list[OcrLine] = []
     region: _Region | None = None
-    last_bottom: int | None = None
+    last_baseline: float | None = None
 
     def close() -> None:
-        nonlocal region, last_bottom
+        nonlocal region, last_baseline
         if region is not None:
             out.extend(region.lines())
-            last_bottom = max(s.box[3] for s in region.left + region.right)
+            last_baseline = region.bottom
             region = None
 
-    for row in _rows(segments):
+    for row in rows:
         if region is not None:
             if len(row) == 2 and region.take_pair(*row):
                 continue
-            if len(row) == 1 and region.take_single(row[0], line_height):
+            if len(row) == 1 and region.take_single(row[0], pitch):
                 continue
             close()
         if len(row) == 2:
             region = _Region(*row)
             continue
-        if len(row) == 1:
-            line = row[0].line()
-        else:
-            line = _Segment([w for s in row for w in s.words]).line()
-        top = line.box[1]
-        line.blank_before = last_bottom is None or top - last_bottom > BLANK_GAP * line_height
+        segment = row[0] if len(row) == 1 else _Segment([w for s in row for w in s.words])
+        line = segment.line()
+        line.blank_before = last_baseline is None or segment.baseline - last_baseline > BLANK_PITCH * pitch
         out.append(line)
-        last_bottom = line.box[3]
+        last_baseline = segment.baseline
     close()
     if out:
         out[0].blank_before = False
     return out
+
+
+def _pitch(rows: list[list[_Segment]]) -> float:
+    """The usual distance between the baselines of two lines in a row of text."""
+    baselines = [statistics.median(s.baseline for s in row) for row in rows]
+    steps = [b - a for a, b in zip(baselines, baselines[1:]) if b > a]
+    if not steps:
+        return float(max(1, statistics.median(s.height for row in rows for s in row)))
+    return statistics.median(steps)
 
 
 def page_text(lines: list[OcrLine]) -> str:
