@@ -437,11 +437,14 @@ def blank_page(dpi: int = 200, seed: int = 0, noise: float = 0.3) -> Image.Image
 
 def save_pdf(pages: list[Image.Image], path: Path, dpi: int) -> Path:
     """An image-only PDF, one scanned image a page, as a scanner writes it."""
+    # Copies: Pillow leaves a save's options on the images it appended.
+    pages = [p.copy() for p in pages]
     pages[0].save(path, "PDF", resolution=float(dpi), save_all=True, append_images=pages[1:], quality=85)
     return path
 
 
 def save_tiff(pages: list[Image.Image], path: Path, dpi: int) -> Path:
+    pages = [p.copy() for p in pages]
     pages[0].save(path, "TIFF", dpi=(dpi, dpi), save_all=True, append_images=pages[1:], compression="tiff_lzw")
     return path
 

@@ -177,7 +177,10 @@ def _recognise(api: Any, image: Image.Image, dpi: int | None, deadline: float) -
         if item.IsAtBeginningOf(RIL.TEXTLINE):
             line += 1
             baseline = item.Baseline(RIL.TEXTLINE)
-        text = item.GetUTF8Text(RIL.WORD)
+        try:
+            text = item.GetUTF8Text(RIL.WORD)
+        except RuntimeError:  # "No text returned": an empty word on a blank page
+            continue
         box = item.BoundingBox(RIL.WORD)
         if not text or box is None:
             continue
@@ -195,21 +198,40 @@ def _baseline_at(baseline: tuple[tuple[int, int], tuple[int, int]] | None, x: fl
     return y1 if x2 == x1 else y1 + (y2 - y1) * (x - x1) / (x2 - x1)
 
 
-def _orientation(api: Any, image: Image.Image, psm: int) -> int:
-    """Degrees (counter-clockwise) to turn the page by to read it upright; 0 if unsure."""
-    from tesserocr import PSM
+def _osd_api(tessdata: str) -> Any:
+    """Orientation detection has its own instance: osd.traineddata is a legacy-engine
+    model, and asking the LSTM-only recogniser for it aborts the process."""
+    key = (tessdata, "osd", -1, ())
+    if key not in _APIS:
+        from tesserocr import OEM, PSM, PyTessBaseAPI
 
+        _APIS[key] = PyTessBaseAPI(path=tessdata + "/", lang="osd", psm=PSM.OSD_ONLY, oem=OEM.TESSERACT_ONLY)
+    return _APIS[key]
+
+
+def _orientation(image: Image.Image) -> int:
+    """Degrees (counter-clockwise) to turn the page by to read it upright; 0 if unsure."""
+    tessdata = find_tessdata("osd")
+    if tessdata is None:
+        return 0
     try:
-        api.SetPageSegMode(PSM.OSD_ONLY)
+        api = _osd_api(str(tessdata))
         api.SetImage(image)
         osd = api.DetectOrientationScript()
     except RuntimeError:
         return 0
     finally:
-        api.SetPageSegMode(psm)
+        if tessdata is not None and (str(tessdata), "osd", -1, ()) in _APIS:
+            _APIS[(str(tessdata), "osd", -1, ())].Clear()
     if not osd or osd.get("orient_conf", 0) < MIN_OSD_CONFIDENCE:
         return 0
     return int(osd.get("orient_deg", 0)) % 360
+
+
+def _sideways(words: list[Word]) -> bool:
+    long = [w for w in words if len(w.text) >= 3]
+    tall = sum(1 for w in long if w.box[3] - w.box[1] > 1.5 * (w.box[2] - w.box[0]))
+    return bool(long) and tall > len(long) / 2
 
 
 def _mean_confidence(words: list[Word]) -> float:
@@ -230,17 +252,22 @@ def ocr_page(image: Image.Image, settings: OcrSettings | None = None, dpi: int |
     warnings: list[str] = []
     rotated = 0
     with _LOCK:
-        words = _recognise(api, page_image, prepared.dpi, deadline)
-        confidence = _mean_confidence(words)
-        if confidence < ORIENTATION_CONFIDENCE and find_tessdata("osd"):
-            turn = _orientation(api, page_image, settings.psm)
-            if turn:
-                turned = page_image.rotate(turn, expand=True, fillcolor=255)
-                turned_words = _recognise(api, turned, prepared.dpi, deadline)
-                if _mean_confidence(turned_words) > confidence:
-                    words, page_image, rotated = turned_words, turned, turn
-                    confidence = _mean_confidence(words)
-        api.Clear()
+        try:
+            words = _recognise(api, page_image, prepared.dpi, deadline)
+            confidence = _mean_confidence(words)
+            # Unsure words, or words taller than wide: Tesseract read a page on its side
+            # line by line, and the boxes are sideways too.
+            if confidence < ORIENTATION_CONFIDENCE or _sideways(words):
+                turn = _orientation(page_image)
+                if turn:
+                    turned = page_image.rotate(turn, expand=True, fillcolor=255)
+                    turned_words = _recognise(api, turned, prepared.dpi, deadline)
+                    if _mean_confidence(turned_words) >= confidence:
+                        words, page_image, rotated = turned_words, turned, turn
+                        confidence = _mean_confidence(words)
+        finally:
+            # Also after a timeout: an interrupted recognition must not leak into the next page.
+            api.Clear()
     if prepared.scale != 1.0 and prepared.scale < 1.0:
         warnings.append(f"Ảnh trang quá lớn, đã thu nhỏ còn {page_image.width}×{page_image.height} điểm ảnh để nhận dạng")
     lines = arrange(words)

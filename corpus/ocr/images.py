@@ -4,7 +4,7 @@ An image's size is known from its header before any pixel is decoded; one too
 large to decode is refused with a clear message. A JPEG is the exception: its
 decoder can scale by 1/2 to 1/8 on the way (``Image.draft``), so a huge photo
 is read small. Pillow's own guard against decompression bombs is set to the
-same limit, deliberately, for every image this process opens.
+JPEG limit, deliberately, for every image this process opens.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from .errors import OcrError
 MAX_DECODE_PIXELS = 100_000_000
 # A JPEG up to this is read at a reduced scale instead.
 MAX_JPEG_PIXELS = 64 * MAX_DECODE_PIXELS
-Image.MAX_IMAGE_PIXELS = MAX_DECODE_PIXELS
+# Pillow refuses at twice this when a file is opened, before our own checks could
+# give their clearer message: set so that it refuses only what we would refuse too.
+Image.MAX_IMAGE_PIXELS = MAX_JPEG_PIXELS // 2
 # Pages read from one file before the rest are left out (a page limit per file).
 MAX_PAGES = 500
 
