@@ -17,11 +17,13 @@ from conftest import SAMPLES
 from corpus.models import RawDocument
 from corpus.ocr import (
     PACKAGES,
+    ImagePage,
     OcrCache,
     OcrError,
     OcrPage,
     OcrSettings,
     PageJob,
+    PdfPage,
     file_sha256,
     ocr_available,
     ocr_page,
@@ -174,6 +176,9 @@ def test_multi_page_tiff_gives_each_page(tmp_path, letter_scan):
     pages = list(open_image_pages(tiff))
     assert [p.size for p in pages] == [p.size for p in letter_scan.pages[:2]]
     assert list(open_image_pages(tiff, max_pages=1))[0].size == letter_scan.pages[0].size
+    assert ImagePage(str(tiff), 1)().size == letter_scan.pages[1].size
+    with pytest.raises(OcrError):
+        ImagePage(str(tiff), 5)()
 
 
 def test_timeout_is_an_error_and_the_engine_goes_on(letter_scan):
@@ -217,12 +222,17 @@ def test_cache_avoids_a_second_ocr(tmp_path, letter_scan, letter_pdf, monkeypatc
     assert len(calls) == 3
 
 
-def test_pool_reads_pages_in_worker_processes(tmp_path, letter_scan):
-    jobs = [PageJob("h", n, image.crop((0, 0, image.width, image.height // 3)))
-            for n, image in enumerate(letter_scan.pages[:2], start=1)]
-    results = {job.page: result for job, result, _ in ocr_pages(jobs, workers=2)}
-    assert set(results) == {1, 2} and all(isinstance(r, OcrPage) for r in results.values())
-    assert results[1].text.startswith("ỦY BAN NHÂN DÂN")
+def test_pool_reads_pages_in_worker_processes(tmp_path, letter_scan, letter_pdf):
+    # The workers load their pages themselves: the pool never holds a whole scan.
+    file_hash = file_sha256(letter_pdf)
+    jobs = [PageJob(file_hash, n + 1, PdfPage(str(letter_pdf), n)) for n in range(2)]
+    with OcrCache.in_dir(tmp_path, OcrSettings().version()) as cache:
+        results = {job.page: result for job, result, _ in ocr_pages(jobs, cache=cache, workers=2)}
+        assert set(results) == {1, 2} and all(isinstance(r, OcrPage) for r in results.values())
+        assert results[1].text.startswith("ỦY BAN NHÂN DÂN\nHUYỆN SÔNG MÂY")
+        assert cache.get(file_hash, 2) == results[2]
+    missing = list(ocr_pages([PageJob("x", 1, PdfPage(str(letter_pdf), 7))], workers=1))
+    assert isinstance(missing[0][1], OcrError) and missing[0][1].code == "corrupt_image"
 
 
 def test_cached_page_round_trips(tmp_path):

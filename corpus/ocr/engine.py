@@ -53,10 +53,9 @@ class OcrSettings:
     binarize: bool = False  # our own Otsu threshold before Tesseract's
     variables: tuple[tuple[str, str], ...] = ()  # Tesseract variables, e.g. (("thresholding_method", "2"),)
     time_limit_s: float = 60.0  # per page
-    # Pages are shrunk above this (a 600-dpi A4 page is 35 MP) ...
+    # Pages are shrunk above this (a 600-dpi A4 page is 35 MP); files too large
+    # to decode at all are refused before that, by ``images``.
     max_pixels: int = 40_000_000
-    # ... and refused above this without being decoded (see ``images``).
-    refuse_pixels: int = 400_000_000
 
     def version(self) -> str:
         """What a cached page depends on: the engine, the model and these settings."""
@@ -268,7 +267,7 @@ def ocr_page(image: Image.Image, settings: OcrSettings | None = None, dpi: int |
         finally:
             # Also after a timeout: an interrupted recognition must not leak into the next page.
             api.Clear()
-    if prepared.scale != 1.0 and prepared.scale < 1.0:
+    if prepared.scale < 1.0:
         warnings.append(f"Ảnh trang quá lớn, đã thu nhỏ còn {page_image.width}×{page_image.height} điểm ảnh để nhận dạng")
     lines = arrange(words)
     if confidence < MIN_PAGE_CONFIDENCE or not any(c.isalnum() for ln in lines for c in ln.text):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,43 @@ def pdf_page_image(page: Any) -> Image.Image | None:
         raise
     except Exception as exc:  # pypdf raises many kinds on broken streams
         raise _corrupt(exc) from exc
+
+
+@dataclass(frozen=True)
+class ImagePage:
+    """Page ``index`` (0-based) of an image file, loaded when called: a job for
+    ``ocr_pages`` that a worker process decodes itself."""
+
+    path: str
+    index: int = 0
+
+    def __call__(self) -> Image.Image:
+        with _open(Path(self.path)) as image:
+            try:
+                image.seek(self.index)
+            except (EOFError, OSError, ValueError) as exc:
+                raise _corrupt(exc) from exc
+            return load_frame(image)
+
+
+@dataclass(frozen=True)
+class PdfPage:
+    """The scanned image of page ``index`` (0-based) of a PDF, loaded when called."""
+
+    path: str
+    index: int
+
+    def __call__(self) -> Image.Image:
+        from pypdf import PdfReader
+
+        try:
+            reader = PdfReader(self.path)
+            if reader.is_encrypted:
+                reader.decrypt("")
+            page = reader.pages[self.index]
+        except Exception as exc:  # pypdf raises many kinds on a broken file
+            raise _corrupt(exc) from exc
+        image = pdf_page_image(page)
+        if image is None:
+            raise OcrError("ocr_failed", f"Trang {self.index + 1} không có ảnh quét để nhận dạng chữ")
+        return image
