@@ -32,6 +32,7 @@ from corpus.ocr import (
     pdf_page_image,
 )
 from corpus.ocr import engine as ocr_engine
+from corpus.ocr import images as ocr_images
 from corpus.ocr import pool as ocr_pool
 from corpus.ocr.layout import Word, arrange, page_text
 from corpus.parser import parse_document
@@ -149,7 +150,26 @@ def _png_header(width: int, height: int) -> bytes:
 def test_huge_image_is_refused_before_decoding():
     with pytest.raises(OcrError) as err:
         list(open_image_pages(_png_header(20_000, 20_000)))
-    assert err.value.code == "image_too_large" and "20000×20000" in err.value.message
+    assert err.value.code == "image_too_large" and "400 triệu điểm ảnh" in err.value.message
+    # Under Pillow's refusal but over what is decoded whole: our own check, by the header.
+    with pytest.raises(OcrError) as err:
+        list(open_image_pages(_png_header(12_000, 12_000)))
+    assert err.value.code == "image_too_large" and "12000×12000" in err.value.message
+
+
+def test_huge_jpeg_is_decoded_at_a_reduced_scale(monkeypatch):
+    # Limits scaled down so that a small file stands for a huge one.
+    monkeypatch.setattr(ocr_images, "MAX_DECODE_PIXELS", 1_000_000)
+    monkeypatch.setattr(ocr_images, "MAX_JPEG_PIXELS", 10_000_000)
+    buffer = io.BytesIO()
+    Image.new("L", (2000, 1500), 200).save(buffer, "JPEG")
+    (page,) = open_image_pages(buffer.getvalue())
+    assert page.width * page.height <= 1_000_000 and page.width >= 500
+    buffer = io.BytesIO()
+    Image.new("L", (2000, 1500), 200).save(buffer, "PNG")
+    with pytest.raises(OcrError) as err:
+        list(open_image_pages(buffer.getvalue()))
+    assert err.value.code == "image_too_large"
 
 
 def test_large_page_is_shrunk_and_still_read(letter_scan):

@@ -4,12 +4,13 @@ An image's size is known from its header before any pixel is decoded; one too
 large to decode is refused with a clear message. A JPEG is the exception: its
 decoder can scale by 1/2 to 1/8 on the way (``Image.draft``), so a huge photo
 is read small. Pillow's own guard against decompression bombs is set to the
-JPEG limit, deliberately, for every image this process opens.
+same limits, deliberately, for every image this process opens.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,11 +24,11 @@ from .errors import OcrError
 # Largest image decoded whole: 100 million pixels is a 600-dpi A3 page in colour
 # (70 MP) with room to spare, and 300 MB as RGB.
 MAX_DECODE_PIXELS = 100_000_000
-# A JPEG up to this is read at a reduced scale instead.
-MAX_JPEG_PIXELS = 64 * MAX_DECODE_PIXELS
-# Pillow refuses at twice this when a file is opened, before our own checks could
-# give their clearer message: set so that it refuses only what we would refuse too.
-Image.MAX_IMAGE_PIXELS = MAX_JPEG_PIXELS // 2
+# Pillow's guard against decompression bombs, set deliberately to that limit for
+# every image this process opens: it warns above it and refuses at twice it, when
+# the file is opened. A JPEG between the two is read at a reduced scale.
+Image.MAX_IMAGE_PIXELS = MAX_DECODE_PIXELS
+MAX_JPEG_PIXELS = 2 * MAX_DECODE_PIXELS
 # Pages read from one file before the rest are left out (a page limit per file).
 MAX_PAGES = 500
 
@@ -37,6 +38,14 @@ def _too_large(width: int, height: int, limit: int) -> OcrError:
         "image_too_large",
         f"Ảnh quá lớn để nhận dạng chữ ({width}×{height} điểm ảnh; tối đa {limit // 1_000_000} triệu điểm ảnh)",
     )
+
+
+def _bomb(exc: Image.DecompressionBombError) -> OcrError:
+    """Pillow refused the file when opening it; its message has the pixel count."""
+    numbers = [int(n) for n in re.findall(r"\d+", str(exc))]
+    size = f"{numbers[0] // 1_000_000} triệu điểm ảnh; " if numbers else ""
+    return OcrError("image_too_large",
+                    f"Ảnh quá lớn để nhận dạng chữ ({size}tối đa {MAX_DECODE_PIXELS // 1_000_000} triệu điểm ảnh)")
 
 
 def _corrupt(exc: BaseException) -> OcrError:
@@ -52,7 +61,7 @@ def _open(source: Path | bytes) -> Image.Image:
                 return Image.open(io.BytesIO(source))
             return Image.open(source)
     except Image.DecompressionBombError as exc:
-        raise OcrError("image_too_large", f"Ảnh quá lớn để nhận dạng chữ ({exc})") from exc
+        raise _bomb(exc) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise _corrupt(exc) from exc
 
@@ -74,7 +83,7 @@ def load_frame(frame: Image.Image) -> Image.Image:
             frame.load()
             return frame.copy()
     except Image.DecompressionBombError as exc:
-        raise OcrError("image_too_large", f"Ảnh quá lớn để nhận dạng chữ ({exc})") from exc
+        raise _bomb(exc) from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise _corrupt(exc) from exc
 
