@@ -6,6 +6,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
+
+# OCR of scans: Tesseract's Vietnamese model (and the engine, for its data files),
+# from Debian as root. Never fatal: without them vanban runs, and a scan gets an
+# `ocr_unavailable` error naming these packages.
+if [ ! -f /usr/share/tesseract-ocr/5/tessdata/vie.traineddata ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> Cài Tesseract và mô hình tiếng Việt (tesseract-ocr tesseract-ocr-vie)"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-vie) \
+            >/dev/null 2>&1 || echo "    (không cài được; vanban vẫn chạy, chưa nhận dạng được chữ trong bản quét)"
+    else
+        echo "==> Chưa có Tesseract tiếng Việt: để nhận dạng bản quét, cài gói tesseract-ocr tesseract-ocr-vie"
+    fi
+fi
+
 VENV=.venv
 STAMP="$VENV/.vanban-install"
 want="$(cat pyproject.toml scripts/install.sh | sha256sum | cut -c1-16) dev=${WITH_DEV:-0}"
