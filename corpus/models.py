@@ -42,6 +42,8 @@ class RawDocument:
     encoding: str | None = None  # text files: the encoding that decoded it
     warnings: list[str] = field(default_factory=list)
     mtime: float | None = None
+    # Pages read from a scan by OCR, with their mean word confidence (0-100).
+    ocr_pages: dict[int, float] = field(default_factory=dict)
 
     def pages_for(self, start: int, end: int) -> tuple[int, int] | None:
         """First and last page of characters ``[start, end)``, or None if unpaginated."""

@@ -14,7 +14,7 @@ import re
 import sqlite3
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Collection, Iterable, Iterator, Sequence
 
@@ -27,7 +27,7 @@ from corpus.units import assignee_key
 from corpus.vietnamese import fold, fold_key
 from indexer.access import readable_by
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # SQLite's INTEGER range, hence the range of row ids: a larger number names nothing
 # (and sqlite3 refuses to bind it: OverflowError), so readers answer "not found".
@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS documents (
     issued_date TEXT, event_date TEXT, subject TEXT, signer_name TEXT, signer_title TEXT,
     title TEXT,
     access TEXT,                  -- who may read it: NULL for everyone, else a JSON list of groups
+    ocr TEXT,                     -- pages read from a scan: JSON {page: mean OCR confidence}; NULL when none
     metadata TEXT NOT NULL,       -- DocumentMetadata as JSON
     sections TEXT NOT NULL,       -- the section tree as JSON
     pages TEXT NOT NULL,          -- [[start, end, page], ...]
@@ -157,6 +158,7 @@ class ChunkRecord:
     subject: str | None
     title: str | None
     kind: str | None = None
+    ocr_pages: dict[int, float] = field(default_factory=dict)  # of its document: page -> OCR confidence
 
 
 @dataclass
@@ -194,6 +196,9 @@ class ChunkStore:
             if not self._has_column("documents", "access"):
                 # Schema 3 -> 4: who may read a document (everyone, for those indexed before).
                 self._writer.execute("ALTER TABLE documents ADD COLUMN access TEXT")
+            if not self._has_column("documents", "ocr"):
+                # Schema 4 -> 5: pages read by OCR (none, for those indexed before: scans were refused).
+                self._writer.execute("ALTER TABLE documents ADD COLUMN ocr TEXT")
             if self.get_meta("doc_numbers") is None:
                 # Schema 2 -> 3: numbers and look-up text of the documents indexed before, from their metadata.
                 rows = self._writer.execute("SELECT id, metadata, title FROM documents").fetchall()
@@ -209,6 +214,7 @@ class ChunkStore:
         # An index written before passage kinds existed answers with kind NULL;
         # one written before document numbers were kept finds no document by number.
         self._kind = "c.kind" if self._has_column("chunks", "kind") else "NULL"
+        self._ocr = "d.ocr" if self._has_column("documents", "ocr") else "NULL"
         self._numbers = self._has_table("doc_numbers")
         self._access = self._has_column("documents", "access")
         # Kept by a read-only store (a snapshot does not change), per set of groups.
@@ -342,6 +348,8 @@ class ChunkStore:
         doc_row = cur.lastrowid
         if before and before[0] is not None:
             self.db.execute("UPDATE documents SET access = ? WHERE id = ?", (before[0], doc_row))
+        if raw.ocr_pages:
+            self.db.execute("UPDATE documents SET ocr = ? WHERE id = ?", (json.dumps(raw.ocr_pages), doc_row))
         self._add_number(doc_row, m.number, m.issued_date)
         self._add_lookup(doc_row, asdict(m), raw.title)
         self.db.executemany(
@@ -455,7 +463,7 @@ class ChunkStore:
     def _CHUNK_SELECT(self) -> str:
         return f"""SELECT c.id, d.doc_id, d.source, d.format, c.text, c.heading_path, c.char_start, c.char_end,
         c.page_first, c.page_last, c.section_id, d.number, d.doc_type, d.type_code, d.issuer, d.issued_date,
-        d.event_date, d.subject, d.title, {self._kind} FROM chunks c JOIN documents d ON d.id = c.document"""
+        d.event_date, d.subject, d.title, {self._kind}, {self._ocr} FROM chunks c JOIN documents d ON d.id = c.document"""
 
     def get_chunks(self, ids: Sequence[int]) -> dict[int, ChunkRecord]:
         rows = select_in(self.db, self._CHUNK_SELECT + " WHERE c.id IN ({})", _rowids(ids))
@@ -828,4 +836,5 @@ def _chunk_record(row: tuple) -> ChunkRecord:
         pages=(row[8], row[9]) if row[8] is not None else None, section_id=row[10],
         number=row[11], doc_type=row[12], type_code=row[13], issuer=row[14], issued_date=row[15],
         event_date=row[16], subject=row[17], title=row[18], kind=row[19],
+        ocr_pages={int(k): v for k, v in json.loads(row[20]).items()} if row[20] else {},
     )

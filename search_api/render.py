@@ -64,6 +64,9 @@ def citation_line(citation: Any, doc_id: str | None = None, with_date: bool = Tr
     if path:
         parts.append("mục " + " › ".join(short_heading(h) for h in path))
     pages = format_pages(c.get("pages"))
+    if c.get("ocr"):  # the same mark as the page's (web/static/citation.js)
+        sure = f" {round(c['ocr_confidence'])}%" if c.get("ocr_confidence") is not None else ""
+        pages = f"{pages or ''} (bản quét, OCR{sure})".strip()
     if pages:
         parts.append(pages)
     return " — ".join(parts)

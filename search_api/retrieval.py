@@ -67,6 +67,8 @@ class Citation:
     char_span: list[int]
     event_date: str | None = None
     title: str | None = None
+    ocr: bool = False  # the passage was read from a scan by OCR
+    ocr_confidence: float | None = None  # the mean OCR confidence (0-100) of its pages
 
 
 @dataclass
@@ -119,6 +121,7 @@ def facet_counts(rows: Iterable[tuple[str | None, ...]]) -> dict[str, list[dict]
 
 
 def citation_of(rec: ChunkRecord) -> Citation:
+    scanned = [rec.ocr_pages[p] for p in range(rec.pages[0], rec.pages[1] + 1) if p in rec.ocr_pages] if rec.pages else []
     return Citation(
         number=rec.number,
         doc_type=rec.doc_type,
@@ -130,6 +133,8 @@ def citation_of(rec: ChunkRecord) -> Citation:
         char_span=list(rec.char_span),
         event_date=rec.event_date,
         title=rec.title,
+        ocr=bool(scanned),
+        ocr_confidence=round(sum(scanned) / len(scanned), 1) if scanned else None,
     )
 
 

@@ -38,6 +38,9 @@ def read_settings(settings: Settings) -> ReadSettings:
         max_chars=settings.max_document_chars,
         max_compression_ratio=settings.max_compression_ratio,
         follow_symlinks=settings.follow_symlinks,
+        ocr_cache_dir=settings.index_dir,  # beside the embedding cache, outside the snapshots
+        ocr_max_pages=settings.ocr_max_pages,
+        ocr_page_seconds=settings.ocr_page_seconds,
     )
 
 

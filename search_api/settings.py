@@ -66,6 +66,9 @@ class Settings:
     max_compression_ratio: int = ReadSettings.max_compression_ratio
     # Read files that links inside an indexed folder lead to outside it (paths given directly are always read).
     follow_symlinks: bool = ReadSettings.follow_symlinks
+    # Scanned pages read by OCR: at most this many a file, this many seconds a page.
+    ocr_max_pages: int = ReadSettings.ocr_max_pages
+    ocr_page_seconds: float = ReadSettings.ocr_page_seconds
 
     @property
     def model_dir(self) -> Path:
@@ -105,6 +108,14 @@ def _convert(key: str, raw: str, annotation: object) -> object:
         return value in _TRUE
     if "Path" in kind:
         return Path(raw).expanduser()
+    if kind == "float":
+        try:
+            number = float(raw)
+        except ValueError as exc:
+            raise ValueError(f"{key} phải là một số, nhận được {raw!r}") from exc
+        if not number > 0:
+            raise ValueError(f"{key} phải lớn hơn 0, nhận được {raw!r}")
+        return number
     if "int" in kind:
         try:
             value = int(raw)

@@ -398,7 +398,7 @@ def test_a_link_out_of_an_indexed_folder_is_not_indexed_unless_allowed(tmp_path:
 
 def test_settings_from_environment_reach_the_readers() -> None:
     defaults = read_settings(Settings.from_env({}))
-    assert defaults == ReadSettings()
+    assert defaults == ReadSettings(ocr_cache_dir=Settings.from_env({}).index_dir)
     env = {
         "VANBAN_MAX_DOCUMENT_MB": "5",
         "VANBAN_MAX_DOCUMENT_PARAGRAPHS": "6",
@@ -406,9 +406,12 @@ def test_settings_from_environment_reach_the_readers() -> None:
         "VANBAN_MAX_DOCUMENT_CHARS": "8",
         "VANBAN_MAX_COMPRESSION_RATIO": "9",
         "VANBAN_FOLLOW_SYMLINKS": "1",
+        "VANBAN_OCR_MAX_PAGES": "10",
+        "VANBAN_OCR_PAGE_SECONDS": "2.5",
     }
     expected = ReadSettings(
-        max_mb=5, max_paragraphs=6, max_pages=7, max_chars=8, max_compression_ratio=9, follow_symlinks=True
+        max_mb=5, max_paragraphs=6, max_pages=7, max_chars=8, max_compression_ratio=9, follow_symlinks=True,
+        ocr_cache_dir=Settings.from_env(env).index_dir, ocr_max_pages=10, ocr_page_seconds=2.5,
     )
     assert read_settings(Settings.from_env(env)) == expected
 

@@ -366,11 +366,11 @@ def test_pdf_page_number_lines_are_dropped(tmp_path: Path, fonts: tuple[Path, Pa
 def test_pdf_without_text_layer(tmp_path: Path) -> None:
     pdf = FPDF()
     pdf.add_page()
-    pdf.rect(20, 20, 100, 150)  # a scan would be an image: still no text to extract
+    pdf.rect(20, 20, 100, 150)  # a drawing, no text and no scanned image: nothing to read, even by OCR
     path = tmp_path / "scan.pdf"
     pdf.output(str(path))
     err = read_error(path)
-    assert err.code == "no_text" and "OCR" in err.message
+    assert err.code == "no_text" and "PDF" in err.message
 
 
 def test_corrupt_pdfs(tmp_path: Path, fonts: tuple[Path, Path]) -> None:
@@ -640,7 +640,7 @@ def test_iter_documents_over_a_folder(tmp_path: Path, fonts: tuple[Path, Path]) 
     assert problems == {
         "f.pdf": ("corrupt_pdf", "error"),
         "g.docx": ("empty_file", "error"),
-        "h.jpg": ("unsupported_type", "warning"),
+        "h.jpg": ("corrupt_image", "error"),  # images are read by OCR now: this one is broken
         "i.jsonl": ("bad_record", "warning"),
     }
 
@@ -692,7 +692,8 @@ def test_unsupported_type(tmp_path: Path) -> None:
     assert read_error(path).code == "unsupported_type"
     (problem,) = iter_documents([path])
     assert (problem.code, problem.level) == ("unsupported_type", "warning")
-    assert set(SUPPORTED_SUFFIXES) == {".txt", ".md", ".pdf", ".docx", ".jsonl", ".jsonl.gz"}
+    assert set(SUPPORTED_SUFFIXES) == {".txt", ".md", ".pdf", ".docx", ".jsonl", ".jsonl.gz",
+                                       ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 
 
 def test_line_classification() -> None:

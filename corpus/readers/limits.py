@@ -47,6 +47,12 @@ class ReadSettings:
     max_compression_ratio: int = 200
     # Links found while walking a folder that lead out of it are skipped unless this is set.
     follow_symlinks: bool = False
+    # Scans: OCR'd pages are cached in this folder (the data directory, outside the
+    # snapshots; None: not cached); at most this many pages a file, this long a page.
+    ocr_cache_dir: Path | None = None
+    ocr_max_pages: int = 300
+    ocr_page_seconds: float = 60.0
+    ocr_workers: int | None = None  # processes; None: one per CPU
 
     @property
     def max_bytes(self) -> int:

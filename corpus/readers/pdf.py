@@ -18,7 +18,9 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from corpus.models import DocumentReadError, RawDocument
+from corpus.ocr import PACKAGES
 
+from . import scanned
 from .files import empty_file, file_mtime
 from .limits import ReadSettings, check_text, read_capped, too_many_bytes, too_many_chars, too_many_pages
 from .paragraphs import Line, rebuild
@@ -57,15 +59,32 @@ def read_pdf(path: Path, doc_id: str, settings: ReadSettings = ReadSettings()) -
     if len(failures) == len(pages):
         raise DocumentReadError(str(path), "corrupt_pdf", f"Tệp PDF bị hỏng, không trích được chữ ({failures[0]})")
     warnings.extend(f"Không trích được chữ ở {failure}" for failure in failures)
-    if not any(pages):
-        raise DocumentReadError(
-            str(path),
-            "no_text",
-            "PDF không có lớp chữ (có thể là bản quét); chưa hỗ trợ nhận dạng chữ (OCR)",
-        )
-    empty = [str(n) for n, lines in enumerate(pages, start=1) if not lines]
+    confidence: dict[int, float] = {}
+    # Pages without a text layer that hold an image: scanned paper.
+    empty = [n for n, lines in enumerate(pages, start=1) if not lines and _has_image(reader.pages[n - 1])]
     if empty:
-        warnings.append(f"Các trang không có chữ (có thể là ảnh quét): {', '.join(empty)}")
+        # Pages without a text layer: scanned paper, read by OCR when the engine is there.
+        if any(pages) and scanned.unavailable(path) is not None:
+            warnings.append(f"Các trang không có chữ (có thể là ảnh quét; cài {PACKAGES} để nhận dạng): "
+                            f"{', '.join(map(str, empty))}")
+        else:
+            found = scanned.read_pages(path, "pdf", empty, settings)
+            confidence = found.confidence
+            warnings.extend(found.warnings)
+            if not any(pages[n - 1] for n in range(1, len(pages) + 1) if n not in empty):  # all scan: lines as OCR laid them out
+                if not any(t.strip() for t in found.texts.values()):
+                    raise DocumentReadError(str(path), "no_text", "PDF quét không có chữ nào đọc được (OCR)")
+                text, spans = scanned.joined(found.texts, len(pages))
+                check_text(path, text, settings)
+                return RawDocument(doc_id=doc_id, source=str(path), format="pdf", text=text, pages=spans,
+                                   warnings=warnings, mtime=file_mtime(path), ocr_pages=confidence)
+            for number, lines in found.lines.items():
+                pages[number - 1] = lines
+            blank = [str(n) for n in empty if not pages[n - 1]]
+            if blank:
+                warnings.append(f"Các trang không có chữ: {', '.join(blank)}")
+    if not any(pages):
+        raise DocumentReadError(str(path), "no_text", "PDF không có chữ nào")
     rebuilt = rebuild(pages)
     check_text(path, rebuilt.text, settings)
     return RawDocument(
@@ -77,6 +96,7 @@ def read_pdf(path: Path, doc_id: str, settings: ReadSettings = ReadSettings()) -
         bold=spans_from_flags(rebuilt.text, rebuilt.bold),
         warnings=warnings,
         mtime=file_mtime(path),
+        ocr_pages=confidence,
     )
 
 
@@ -197,6 +217,15 @@ def _clean_line(raw: str, bold: list[bool]) -> Line:
         chars.pop()
         flags.pop()
     return Line("".join(chars), flags)
+
+
+def _has_image(page: Any) -> bool:
+    try:
+        resources = page.get("/Resources") or {}
+        objects = resources.get("/XObject") or {}
+        return any(obj.get_object().get("/Subtype") == "/Image" for obj in objects.values())
+    except Exception:  # a broken resource dictionary: let the OCR step try and say what failed
+        return True
 
 
 def _drop_page_number(lines: list[Line], number: int) -> list[Line]:

@@ -51,6 +51,8 @@ class Citation(Open):
     char_span: list[int] = Field(description="[start, end) of the passage in the document's text")
     event_date: str | None = None
     title: str | None = None
+    ocr: bool = Field(False, description="read from a scan by OCR")
+    ocr_confidence: float | None = Field(None, description="the mean OCR confidence (0-100) of its pages")
 
 
 class DocumentStatus(BaseModel):

@@ -21,7 +21,7 @@ export function docLabel(meta, fallback) {
  *   head     "Thông báo số 163/TB-UBND ngày 19/7/2024" (the meeting date when there is no issue date)
  *   issuer   "UBND huyện …"
  *   section  "mục 4.2 › …"
- *   pages    "trang 3" or "trang 3–4"
+ *   pages    "trang 3" or "trang 3–4", with "(bản quét, OCR 94%)" when OCR read it from a scan
  * Options: date: false leaves the date out of the head (a timeline shows it apart);
  * headings(path) picks and shortens the headings to name (by default all of them).
  */
@@ -38,8 +38,15 @@ export function citationParts(citation, docId, { date = true, headings = null } 
     head,
     issuer: isString(c.issuer) ? c.issuer : null,
     section: shown.length ? "mục " + shown.join(" › ") : null,
-    pages: formatPages(c.pages),
+    pages: [formatPages(c.pages), ocrMark(c)].filter(isString).join(" ") || null,
   };
+}
+
+/** A passage read from a scan says so, with how sure the OCR was: "(bản quét, OCR 94%)". */
+function ocrMark(c) {
+  if (c.ocr !== true) return null;
+  const sure = typeof c.ocr_confidence === "number" ? ` ${Math.round(c.ocr_confidence)}%` : "";
+  return `(bản quét, OCR${sure})`;
 }
 
 /** The parts that are there, joined:
