@@ -20,6 +20,21 @@ if [ ! -f /usr/share/tesseract-ocr/5/tessdata/vie.traineddata ]; then
     fi
 fi
 
+# Word 97–2003 (.doc): LibreOffice converts it to DOCX, which keeps lists, bold, headings and
+# the fonts of TCVN3/VNI text (antiword, a tenth of a megabyte, gives the text alone when
+# LibreOffice is missing). Never fatal: without them a .doc gets a `doc_unsupported` error
+# naming these packages, and every other file is indexed.
+if ! command -v soffice >/dev/null 2>&1 || ! command -v antiword >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> Cài LibreOffice không giao diện và antiword để đọc tệp .doc (libreoffice-writer-nogui antiword)"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            libreoffice-writer-nogui antiword) >/dev/null 2>&1 \
+            || echo "    (không cài được; vanban vẫn chạy, chưa đọc được tệp Word 97–2003 .doc)"
+    elif ! command -v soffice >/dev/null 2>&1; then
+        echo "==> Chưa có LibreOffice: để đọc tệp Word 97–2003 (.doc), cài gói libreoffice-writer-nogui (hoặc antiword)"
+    fi
+fi
+
 VENV=.venv
 STAMP="$VENV/.vanban-install"
 want="$(cat pyproject.toml scripts/install.sh | sha256sum | cut -c1-16) dev=${WITH_DEV:-0}"

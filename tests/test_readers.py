@@ -687,12 +687,12 @@ def test_symlinks_leaving_the_folder_are_skipped_with_a_warning(tmp_path: Path) 
 
 
 def test_unsupported_type(tmp_path: Path) -> None:
-    path = tmp_path / "old.doc"
+    path = tmp_path / "old.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0")
     assert read_error(path).code == "unsupported_type"
     (problem,) = iter_documents([path])
     assert (problem.code, problem.level) == ("unsupported_type", "warning")
-    assert set(SUPPORTED_SUFFIXES) == {".txt", ".md", ".pdf", ".docx", ".jsonl", ".jsonl.gz",
+    assert set(SUPPORTED_SUFFIXES) == {".txt", ".md", ".pdf", ".docx", ".doc", ".jsonl", ".jsonl.gz",
                                        ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 
 

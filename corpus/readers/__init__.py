@@ -12,6 +12,7 @@ from pathlib import Path
 
 from corpus.models import DocumentReadError, RawDocument, ReadProblem
 
+from .doc import read_doc
 from .docx import read_docx
 from .image import read_image
 from .jsonl import iter_jsonl
@@ -107,6 +108,8 @@ def _read_single(path: Path, fmt: str, doc_id: str, settings: ReadSettings) -> R
         return read_docx(path, doc_id, settings)
     if fmt == "image":
         return read_image(path, doc_id, settings)
+    if fmt == "doc":
+        return read_doc(path, doc_id, settings)
     return read_text(path, doc_id, fmt, settings)
 
 

@@ -4,6 +4,8 @@ Paragraphs are separated by a blank line, like the text files. List numbers
 are rendered into the text (see ``docx_numbering``), tables become one line
 per row with cells joined by " | ". Headers, footers, footnotes, comments and
 text boxes are not read. Bold is recorded for paragraph runs, not inside tables.
+Runs set in a pre-Unicode Vietnamese font (``.VnTime``, ``VNI-Times``) are
+converted to Unicode when their text is in that font's encoding (``legacy_text``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from corpus import legacy_text
 from corpus.models import RawDocument
 
 from .docx_numbering import ListLabels
@@ -78,8 +81,12 @@ class _DocxWalker:
         self._styles: dict[tuple[WD_STYLE_TYPE, str | None], Any] = {}
         self._style_headings: dict[str | None, int | None] = {}
         self._style_numbering: dict[str | None, tuple[str | None, int | None]] = {}
+        self._style_fonts: dict[tuple[str | None, str | None], str | None] = {}
+        self._legacy: set[str] = set()  # legacy encodings whose fonts hold text really in them
+        self.converted: set[str] = set()
 
     def walk(self) -> _Builder:
+        self._legacy = self._legacy_in_use()
         for block in _blocks(self.document.element.body):
             if block.tag == qn("w:p"):
                 self._paragraph(block)
@@ -142,12 +149,77 @@ class _DocxWalker:
         for r in paragraph._p.xpath(_PARAGRAPH_RUNS):
             # Per-run NFC keeps run offsets exact; a base letter and its mark
             # split across two runs is too rare to matter.
-            text = unicodedata.normalize("NFC", r.text)
+            text = unicodedata.normalize("NFC", self._unicode(r, paragraph._p.style))
             if text and self._is_bold(Run(r, paragraph), paragraph):
                 bold.append((length, length + len(text)))
             pieces.append(text)
             length += len(text)
         return "".join(pieces), bold
+
+    def _legacy_in_use(self) -> set[str]:
+        """The legacy encodings whose fonts hold text in that encoding, not Unicode typed in an old template.
+
+        Runs with characters only Unicode has are left out: a document typed in
+        TCVN3 and later edited with a Unicode keyboard keeps its old fonts.
+        """
+        if not self._names_a_legacy_font():
+            return set()
+        texts: dict[str, list[str]] = {}
+        for p in self.document.element.body.iter(qn("w:p")):
+            for r in p.xpath(_PARAGRAPH_RUNS):
+                font = legacy_text.font_encoding(self._font(r, p.style))
+                if font is not None and legacy_text.may_be_legacy(text := _legacy_run_text(r)):
+                    texts.setdefault(font[0], []).append(text)
+        return {enc for enc, parts in texts.items() if legacy_text.detect(" ".join(parts), [enc], min_words=1)}
+
+    def _names_a_legacy_font(self) -> bool:
+        # One pass over the font settings spares the run-by-run font lookup in nearly every document.
+        roots = (self.document.element.body, self.document.styles.element)
+        return any(
+            legacy_text.font_encoding(fonts.get(qn("w:hAnsi")) or fonts.get(qn("w:ascii")))
+            for root in roots
+            for fonts in root.iter(qn("w:rFonts"))
+        )
+
+    def _unicode(self, r: Any, paragraph_style: str | None) -> str:
+        """The run's text, converted when it is set in a legacy font and the document uses that encoding."""
+        if not self._legacy:
+            return r.text
+        font = legacy_text.font_encoding(self._font(r, paragraph_style))
+        if font is None or font[0] not in self._legacy:
+            return r.text
+        text = _legacy_run_text(r)
+        if not legacy_text.may_be_legacy(text):
+            return r.text
+        encoding, upper = font
+        self.converted.add(encoding)
+        text = legacy_text.to_unicode(text, encoding)
+        # The "H" fonts (.VnTimeH) draw every letter as a capital.
+        return text.upper() if upper else text
+
+    def _font(self, r: Any, paragraph_style: str | None) -> str | None:
+        """The font a run's non-ASCII characters are drawn in: its own, else its style's, its paragraph's, the default."""
+        own = _rfonts_name(r.rPr)
+        if own is not None:
+            return own
+        key = (r.style, paragraph_style)
+        if key not in self._style_fonts:
+            self._style_fonts[key] = (
+                self._style_font(self._style(r.style, WD_STYLE_TYPE.CHARACTER))
+                or self._style_font(self._style(paragraph_style, WD_STYLE_TYPE.PARAGRAPH))
+                or _default_font(self.document)
+            )
+        return self._style_fonts[key]
+
+    def _style_font(self, style: Any) -> str | None:
+        for _ in range(_MAX_STYLE_DEPTH):
+            if style is None:
+                return None
+            name = _rfonts_name(style.element.rPr)
+            if name is not None:
+                return name
+            style = style.base_style
+        return None
 
     def _is_bold(self, run: Run, paragraph: Paragraph) -> bool:
         if run.bold is not None:
@@ -203,7 +275,8 @@ def read_docx(path: Path, doc_id: str, settings: ReadSettings = ReadSettings()) 
         raise empty_file(path)
     check_package(path, data, settings)
     document = _open(path, data)
-    built = _DocxWalker(document).walk()
+    walker = _DocxWalker(document)
+    built = walker.walk()
     text = built.text()
     if not text.strip():
         raise empty_file(path)
@@ -216,6 +289,7 @@ def read_docx(path: Path, doc_id: str, settings: ReadSettings = ReadSettings()) 
         bold=built.bold,
         headings=built.headings,
         title=_title(document),
+        warnings=[legacy_text.warning(enc, "Một phần văn bản") for enc in sorted(walker.converted)],
         mtime=file_mtime(path),
     )
 
@@ -287,6 +361,27 @@ def _num_pr(ppr: Any) -> tuple[str | None, int | None]:
 def _child_val(element: Any, tag: str) -> str | None:
     child = element.find(qn(tag))
     return child.get(qn("w:val")) if child is not None else None
+
+
+def _legacy_run_text(r: Any) -> str:
+    """A run's text as python-docx gives it, with soft hyphens kept: TCVN3 writes "ư" with that byte (0xAD),
+    which LibreOffice saves as a ``w:softHyphen`` element."""
+    children = r.xpath("w:br | w:cr | w:noBreakHyphen | w:ptab | w:t | w:tab | w:softHyphen")
+    return "".join("\u00ad" if e.tag == qn("w:softHyphen") else str(e) for e in children)
+
+
+def _rfonts_name(rpr: Any) -> str | None:
+    """The font of a run or style's properties for characters beyond ASCII (hAnsi), else for ASCII."""
+    fonts = rpr.find(qn("w:rFonts")) if rpr is not None else None
+    if fonts is None:
+        return None
+    return fonts.get(qn("w:hAnsi")) or fonts.get(qn("w:ascii"))
+
+
+def _default_font(document: Any) -> str | None:
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    rpr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}") if defaults is not None else None
+    return _rfonts_name(rpr)
 
 
 def _title(document: Any) -> str | None:

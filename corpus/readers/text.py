@@ -7,6 +7,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from corpus import legacy_text
 from corpus.models import DocumentReadError, RawDocument
 
 from .files import empty_file, file_mtime
@@ -27,6 +28,8 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _UTF16_SAMPLE = 64 * 1024
 _UTF16_MIN_NULS = 0.2  # share of high bytes that are NUL
 _UTF16_NUL_SKEW = 4  # at least this many times the low bytes' share
+# Enough of a file to tell a legacy font encoding (TCVN3, VNI) from Unicode; one file uses one throughout.
+_LEGACY_SAMPLE = 200_000
 # No encoding takes more than 4 bytes to a character, so a text file that long cannot be under the limit.
 _MAX_BYTES_PER_CHAR = 4
 
@@ -45,7 +48,7 @@ def read_text(path: Path, doc_id: str, fmt: str, settings: ReadSettings = ReadSe
         data = read_capped(path, by_chars, too_many_chars(path, settings))
     else:
         data = read_capped(path, settings.max_bytes, too_many_bytes(path, settings))
-    text, encoding = decode(data, path)
+    text, encoding, legacy = _decode_legacy(data, path)
     del data  # before NFC makes another copy of the text
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     if _control_share(text) > _MAX_CONTROL_SHARE:
@@ -55,7 +58,7 @@ def read_text(path: Path, doc_id: str, fmt: str, settings: ReadSettings = ReadSe
     markup = strip_markup(text, markdown_headings=fmt == "md")
     if not markup.text.strip():
         raise empty_file(path)
-    warning = _ENCODING_WARNINGS.get(encoding)
+    warning = legacy_text.warning(legacy, "Tệp") if legacy else _ENCODING_WARNINGS.get(encoding)
     return RawDocument(
         doc_id=doc_id,
         source=str(path),
@@ -63,7 +66,7 @@ def read_text(path: Path, doc_id: str, fmt: str, settings: ReadSettings = ReadSe
         text=markup.text,
         bold=markup.bold,
         headings=markup.headings,
-        encoding=encoding,
+        encoding=legacy or encoding,
         warnings=[warning] if warning else [],
         mtime=file_mtime(path),
     )
@@ -101,6 +104,34 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
         return data.decode("cp1258"), "cp1258"
     except UnicodeDecodeError:
         raise _encoding_error(path) from None
+
+
+def _decode_legacy(data: bytes, path: Path) -> tuple[str, str, str | None]:
+    """``decode``, then text typed in a pre-Unicode font encoding converted: (text, encoding, "tcvn3"/"vni" or None).
+
+    Such text comes as bytes that are not UTF-8 (decoded as cp1258 by ``decode``,
+    or refused by it: cp1258 leaves undefined some bytes TCVN3 uses for capitals,
+    0x81 "Ả", 0x90 "Í"...), or as UTF-8 holding the cp1252 characters of those
+    bytes (copied out of a ``.VnTime`` document). The bytes are read one by one
+    (latin-1), since cp1258 composes some of them.
+    """
+    try:
+        text, encoding = decode(data, path)
+    except DocumentReadError as exc:
+        if exc.code != "bad_encoding" or (legacy := _legacy_encoding(data, None)) is None:
+            raise
+        return legacy_text.to_unicode(data.decode("latin-1"), legacy), "latin-1", legacy
+    as_bytes = encoding == "cp1258"
+    legacy = _legacy_encoding(data, None if as_bytes else text)
+    if legacy is None:
+        return text, encoding, None
+    return legacy_text.to_unicode(data.decode("latin-1") if as_bytes else text, legacy), encoding, legacy
+
+
+def _legacy_encoding(data: bytes, text: str | None) -> str | None:
+    sample = data[:_LEGACY_SAMPLE].decode("latin-1") if text is None else text[:_LEGACY_SAMPLE]
+    found = legacy_text.detect(sample)
+    return found.encoding if found else None
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

@@ -16,6 +16,7 @@ FORMATS: dict[str, str] = {
     ".md": "md",
     ".pdf": "pdf",
     ".docx": "docx",
+    ".doc": "doc",
     ".png": "image",
     ".jpg": "image",
     ".jpeg": "image",
@@ -26,7 +27,7 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(FORMATS)
 
 
 def format_of(path: Path) -> str | None:
-    """The reader format for a file name ("txt", "md", "pdf", "docx", "jsonl"), or None."""
+    """The reader format for a file name ("txt", "md", "pdf", "docx", "doc", "jsonl"), or None."""
     name = path.name.lower()
     return next((fmt for suffix, fmt in FORMATS.items() if name.endswith(suffix)), None)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from corpus.readers import format_of
+from corpus.readers import SUPPORTED_SUFFIXES, format_of
 from indexer.errors import disk_full
 from indexer.snapshot import IndexLockedError, SnapshotDir
 from search_api.api.errors import ApiError
@@ -31,7 +31,7 @@ from search_api.batching import BatchingQueryEncoder
 from search_api.retrieval import Searcher
 from search_api.settings import Settings
 
-SUPPORTED = ".txt .md .pdf .docx .jsonl .jsonl.gz"
+SUPPORTED = " ".join(SUPPORTED_SUFFIXES)
 
 
 @dataclass
