@@ -84,6 +84,8 @@ class IndexReport:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     model_load_seconds: float = 0.0  # part of ``seconds``, not of ``embed_seconds``
+    pages_scanned: int = 0  # pages of scans read by OCR (or found in the OCR cache)
+    scan_seconds: float = 0.0  # reading the files those pages came from
     snapshot: str | None = None
     changed: bool = False
     totals: dict = field(default_factory=dict)
@@ -113,6 +115,21 @@ def _close_all(*resources) -> None:
             failure = failure or exc
     if failure is not None:
         raise failure
+
+
+def _timed(items: Iterable, clock: list[float]) -> Iterator:
+    """``items``, adding the time spent producing each to ``clock[0]`` (reading a file,
+    OCR included, happens inside the reader's iterator)."""
+    it = iter(items)
+    while True:
+        start = time.perf_counter()
+        try:
+            item = next(it)
+        except StopIteration:
+            clock[0] += time.perf_counter() - start
+            return
+        clock[0] += time.perf_counter() - start
+        yield item
 
 
 def embed_hash(text: str) -> str:
@@ -251,8 +268,13 @@ class Indexer:
                 before = set(store.doc_ids_from_source(source))
                 seen: set[str] = set()
                 read_ok = False
-                for item in read_path(path, root, self.settings.reading):
+                reading = [0.0]
+                for item in _timed(read_path(path, root, self.settings.reading), reading):
                     read_ok = read_ok or not isinstance(item, ReadProblem)
+                    if not isinstance(item, ReadProblem) and item.ocr_pages:
+                        report.pages_scanned += len(item.ocr_pages)
+                        report.scan_seconds += reading[0]
+                        reading[0] = 0.0
                     done = parse_item(item, self.count_tokens, self.settings.chunking, source)
                     if isinstance(done, ReadProblem):
                         report.problems.append(done)
@@ -440,9 +462,13 @@ class Indexer:
             report.documents_indexed += 1
             report.chunks_indexed += len(chunk_ids)
         rate = f", {report.chunks_embedded / report.embed_seconds:.1f} đoạn/giây" if report.embed_seconds else ""
+        scans = ""
+        if report.pages_scanned:
+            per_minute = report.pages_scanned / report.scan_seconds * 60 if report.scan_seconds else 0.0
+            scans = f"; {report.pages_scanned} trang quét đã nhận dạng chữ, {per_minute:.1f} trang/phút"
         self.progress(
             f"đã lập chỉ mục {report.documents_indexed} văn bản, {report.chunks_indexed} đoạn "
-            f"({report.chunks_embedded} đoạn nhúng mới{rate})"
+            f"({report.chunks_embedded} đoạn nhúng mới{rate}){scans}"
         )
         all_vecs = np.concatenate(vecs) if vecs else np.zeros((0, self.encoder.dim), np.float32)
         return ids, all_vecs, removed

@@ -66,8 +66,11 @@ def test_scans_are_indexed_found_and_cited_with_an_ocr_mark(scans, tmp_path, mon
     monkeypatch.setattr(ocr_pool, "_run", lambda job, settings: calls.append(job.page) or real(job, settings))
     data = tmp_path / "data"
     settings = IndexSettings(reading=_settings(data))
-    report = Indexer(data, HashEncoder(), approx_tokens, settings).run([scans])
+    progress: list[str] = []
+    report = Indexer(data, HashEncoder(), approx_tokens, settings, progress.append).run([scans])
     assert report.documents_indexed == 2, report.problems
+    assert report.pages_scanned == 5 and report.scan_seconds > 0
+    assert "5 trang quét đã nhận dạng chữ" in progress[-1] and "trang/phút" in progress[-1]
     assert sorted(calls) == [1, 1, 2, 2, 3]  # three pages of the PDF, two of the TIFF
     s = Searcher(SnapshotDir(data).require_current(), HashEncoder())
     hits = s.search("sự cố an toàn thông tin Cổng thông tin điện tử", k=10, mode="lexical").results
@@ -118,3 +121,18 @@ def test_bad_scans_are_per_file_errors(tmp_path):
     assert problems["rong.jpg"].code == "empty_file"
     assert problems["qua-nhieu-trang.tif"].code == "too_many_scanned_pages" and "4" in problems["qua-nhieu-trang.tif"].message
     assert all(json.dumps(p.message, ensure_ascii=False) for p in problems.values())
+
+
+def test_vanban_parse_json_on_a_scan(scans, tmp_path):
+    import io
+
+    from search_api.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--home", str(tmp_path / "home"), "parse", "--json", str(scans / "cv-1127-ban-quet.pdf")], out, err)
+    assert code == 0, err.getvalue()
+    parsed = json.loads(out.getvalue().splitlines()[0])
+    typed = parse_document(next(read_file(LETTER))).metadata
+    for name in FIELDS:
+        assert parsed["metadata"][name] == getattr(typed, name), name
+    assert parsed["document"]["pages"] == 3 and parsed["chunks"] and all(c["pages"] for c in parsed["chunks"])
