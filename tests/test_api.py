@@ -14,30 +14,13 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from conftest import SAMPLES
+from conftest import AUTH, NEW_DOC, SAMPLES, TOKEN
 from corpus.chunker import approx_tokens
 from fakes import HashEncoder
 from indexer.build import Indexer
 from search_api.api import IndexService, create_app
 from search_api.local_server import free_port
 from search_api.settings import Settings
-
-TOKEN = "s3cret-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-NEW_DOC = """UBND HUYỆN SÔNG MÂY
-
-Số: 77/TB-UBND
-
-Sông Mây, ngày 2 tháng 12 năm 2024
-
-THÔNG BÁO
-Kết luận về nuôi ong lấy mật
-
-1. Nhiệm vụ
-
-Phòng Nông nghiệp và PTNT hướng dẫn các hộ nuôi ong lấy mật tại xã Khe Mơ trước ngày 20/12/2024.
-"""
 
 
 def make_service(tmp_path: Path, token: str | None = TOKEN, delay: float = 0.0, index_samples: bool = True,

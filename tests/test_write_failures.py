@@ -23,7 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import indexer.snapshot as snapshot_module
-from conftest import REPO, SAMPLES
+from conftest import AUTH, NEW_DOC, REPO, SAMPLES, TOKEN
 from corpus.chunker import approx_tokens
 from fakes import HashEncoder
 from indexer.build import Indexer
@@ -37,23 +37,6 @@ from search_api.api import IndexService, create_app
 from search_api.api.service import Upload
 from search_api.retrieval import Searcher
 from search_api.settings import Settings
-
-TOKEN = "s3cret-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-NEW_DOC = """UBND HUYỆN SÔNG MÂY
-
-Số: 77/TB-UBND
-
-Sông Mây, ngày 2 tháng 12 năm 2024
-
-THÔNG BÁO
-Kết luận về nuôi ong lấy mật
-
-1. Nhiệm vụ
-
-Phòng Nông nghiệp và PTNT hướng dẫn các hộ nuôi ong lấy mật tại xã Khe Mơ trước ngày 20/12/2024.
-"""
 
 FULL_SQLITE = sqlite3.OperationalError("database or disk is full")
 # What tantivy and FAISS raise on ENOSPC (seen on a full tmpfs).

@@ -141,6 +141,18 @@ export const DOC_LINKS = 'a[href^="#' + DOC_ROUTE + '"]';
 
 /** Call handler(route) now and whenever the hash changes; hashes that are not routes leave
  * the page as it is. */
+/** Put ``hash`` in the address: a new history entry when ``push`` (the router then shows
+ * it: returns true), else in place of the current one (the caller shows it: false). */
+export function setHash(hash, push) {
+  if (location.hash === hash) return false;
+  if (push) {
+    location.hash = hash;
+    return true;
+  }
+  history.replaceState(null, "", hash);
+  return false;
+}
+
 export function startRouter(handler) {
   const run = () => {
     const route = parseRoute(location.hash);

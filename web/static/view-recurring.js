@@ -8,7 +8,7 @@ import { citationLine } from "./citation.js";
 import { $, clear, el, showError } from "./dom.js";
 import { datetimeAttr, formatCount, formatDate, isString, shortText } from "./format.js";
 import { EXCERPT_CHARS, renderPassage } from "./highlight.js";
-import { docHash, emptyRecurring, emptySearch, recurringHash, searchHash } from "./router.js";
+import { docHash, emptyRecurring, emptySearch, recurringHash, searchHash, setHash } from "./router.js";
 import { currentView, setListHash, setViewBusy, showSection } from "./shell.js";
 
 const DEBOUNCE_MS = 250;
@@ -92,14 +92,7 @@ function showRecurring(r) {
 function commit(push) {
   clearTimeout(debounce);
   const r = { q: $("recurring-q").value, passage: null };
-  const hash = recurringHash(r);
-  if (location.hash !== hash) {
-    if (push) {
-      location.hash = hash; // the router shows it
-      return;
-    }
-    history.replaceState(null, "", hash);
-  }
+  if (setHash(recurringHash(r), push)) return; // the router shows it
   showRecurring(r);
 }
 

@@ -7,7 +7,7 @@ import { ASSIGNEES_URL, LatestRequest, getJson, tasksUrl } from "./api.js";
 import { citationLine, citationParts } from "./citation.js";
 import { $, clear, el, showError } from "./dom.js";
 import { datetimeAttr, fold, formatCount, formatDate, formatDeadline, isString, isoDay, shortText } from "./format.js";
-import { docHash, emptyTasks, tasksHash } from "./router.js";
+import { docHash, emptyTasks, setHash, tasksHash } from "./router.js";
 import { currentView, setListHash, setViewBusy, showSection } from "./shell.js";
 
 const DEBOUNCE_MS = 250;
@@ -139,14 +139,7 @@ function syncUnitSelect() {
 function commit(push) {
   clearTimeout(debounce);
   const t = { q: $("tasks-q").value, unit: $("tasks-unit").value, due: isoDay($("tasks-due").value) };
-  const hash = tasksHash(t);
-  if (location.hash !== hash) {
-    if (push) {
-      location.hash = hash; // the router shows it
-      return;
-    }
-    history.replaceState(null, "", hash);
-  }
+  if (setHash(tasksHash(t), push)) return; // the router shows it
   showTasks(t);
 }
 
