@@ -366,11 +366,15 @@ class Indexer:
             finally:
                 store.close()
             report.seconds = time.perf_counter() - started
-            if report.changed:
-                report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name
-            else:
-                self.snapshots.abandon(snap)
+            self._settle(snap, report)
         return report
+
+    def _settle(self, snap: Snapshot, report: IndexReport) -> None:
+        """Publish a write that changed something; drop one that changed nothing."""
+        if report.changed:
+            report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name
+        else:
+            self.snapshots.abandon(snap)
 
     def remove(self, doc_ids: Iterable[str]) -> IndexReport:
         """Take documents out of every index, in a new snapshot. Unknown ids are
@@ -399,10 +403,7 @@ class Indexer:
             finally:
                 _close_all(lexical, store)
             report.seconds = time.perf_counter() - started
-            if report.changed:
-                report.snapshot = self.snapshots.publish(snap, self._manifest(report)).name
-            else:
-                self.snapshots.abandon(snap)
+            self._settle(snap, report)
         return report
 
     def _finish(

@@ -428,22 +428,21 @@ class ChunkStore:
     def readable_chunk_ids(self, groups: frozenset[str]) -> frozenset[int]:
         """Passages a member of ``groups`` may read: those of public documents and of
         documents shared with one of the groups."""
-        return self._readable_rows("chunks", groups, "SELECT c.id, d.access FROM chunks c JOIN documents d ON d.id = c.document")
+        access = "d.access" if self._access else "NULL"
+        return self._readable_rows("chunks", groups, f"SELECT c.id, {access} FROM chunks c JOIN documents d ON d.id = c.document")
 
     def readable_doc_ids(self, groups: frozenset[str]) -> frozenset[str]:
         """Documents a member of ``groups`` may read."""
-        return self._readable_rows("documents", groups, "SELECT doc_id, access FROM documents")
+        return self._readable_rows("documents", groups, f"SELECT doc_id, {'access' if self._access else 'NULL'} FROM documents")
 
     def _readable_rows(self, kind: str, groups: frozenset[str], sql: str) -> frozenset:
         cached = self._readable.get((kind, groups))
         if cached is not None:
             return cached
-        if not self._access:
-            found = frozenset(row[0] for row in self.db.execute(sql.replace(", d.access", "").replace(", access", "")))
-        else:
-            parsed: dict[str, frozenset[str]] = {}
-            found = frozenset(key for key, acc in self.db.execute(sql)
-                              if readable_by(None if acc is None else parsed.setdefault(acc, frozenset(json.loads(acc))), groups))
+        # An index written before access existed answers NULL: every document public.
+        parsed: dict[str, frozenset[str]] = {}
+        found = frozenset(key for key, acc in self.db.execute(sql)
+                          if readable_by(None if acc is None else parsed.setdefault(acc, frozenset(json.loads(acc))), groups))
         if self.readonly:
             self._readable[(kind, groups)] = found
         return found
