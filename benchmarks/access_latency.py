@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from indexer.build import Access, Indexer  # noqa: E402
 from indexer.snapshot import SnapshotDir  # noqa: E402
-from search_api.benchmark import write_results  # noqa: E402
+from search_api.benchmark import bench_dir, write_results  # noqa: E402
 from search_api.evaluate import percentiles  # noqa: E402
 from search_api.retrieval import Searcher  # noqa: E402
 from search_api.services import embedder, index_settings, query_encoder, retrieval_settings, token_counter  # noqa: E402
@@ -49,7 +49,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "access_latency.json")
     args = ap.parse_args()
     settings = Settings.from_env()
-    source = settings.home / "bench" / "alqac2022"
+    source = bench_dir(settings, "alqac2022")
     if SnapshotDir(source).current() is None:
         raise SystemExit(f"{source} has no index: run benchmarks/retrieval.py first")
     questions = [json.loads(line)["text"] for line in (SHARED / "eval" / "alqac2022" / "queries.jsonl").open(encoding="utf-8")]

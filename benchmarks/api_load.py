@@ -28,7 +28,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from search_api.benchmark import served, write_results  # noqa: E402
+from search_api.benchmark import bench_dir, served, write_results  # noqa: E402
 from search_api.evaluate import percentiles  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 
@@ -88,7 +88,7 @@ def main() -> None:
     results = REPO / "benchmarks" / "results"
     engine = settings.query_engine
     out = args.out or results / ("api_load.json" if engine == "onnx-int8" else f"api_load_{engine}.json")
-    data_dir = args.data_dir or settings.home / "bench" / "alqac2022"
+    data_dir = args.data_dir or bench_dir(settings, "alqac2022")
     qfile = SHARED / "eval" / "alqac2022" / "queries.jsonl"
     queries = [json.loads(x)["text"] for x in open(qfile, encoding="utf-8") if x.strip()]
     queries = list(dict.fromkeys(queries))

@@ -275,14 +275,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    from search_api.benchmark import index_corpus, write_results
+    from search_api.benchmark import bench_dir, index_corpus, write_results
     from search_api.local_server import ServerError, served
     from search_api.settings import Settings
 
     settings = Settings.from_env()
     source = args.data_dir
     if source is None:
-        source = settings.home / "bench" / "audit"
+        source = bench_dir(settings, "audit")
         index_corpus([REPO / "corpus" / "samples"], source, settings)
     token = secrets.token_urlsafe(16)
     result: dict = {}

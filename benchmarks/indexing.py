@@ -1,17 +1,24 @@
-"""Indexing cost: end to end against the model alone, and re-indexing an unchanged corpus.
+"""Indexing speed per passage engine, on the same corpora in one run, with the retrieval
+quality of each engine's vectors beside it.
 
-    .venv/bin/python benchmarks/indexing.py [PATH ...]   (default: corpus/samples and ../shared/corpus/seeds)
+    .venv/bin/python benchmarks/indexing.py [--engines openvino,torch] [--skip-quality] [PATH ...]
+    (default corpus: corpus/samples and ../shared/corpus/seeds)
 
-1. ``vanban index`` into a fresh data dir, in a subprocess: the indexer's own
-   time (reading, parsing, chunking, embedding, index writes; model loading
-   excluded), wall time, passages, tokens, and the subprocess's peak RSS.
-2. The same again: an unchanged corpus (nothing is embedded).
-3. The model alone encoding exactly the passages of step 1, with the same
-   settings (batch 32, the same threads, the indexer's flush size).
-4. Relation extraction (``corpus.relations.document_references``) alone over the
-   same parsed documents, best of three, against the indexer's time.
+For each engine (``VANBAN_PASSAGE_ENGINE``; precision ``VANBAN_MODEL_DTYPE``, default auto):
 
-Prints the figures and writes benchmarks/results/indexing.json.
+1. ``vanban index PATH …`` in a subprocess into a fresh data dir: wall time (Python
+   start and model loading included: what someone indexing a folder waits), the
+   indexer's own seconds, embedding seconds, model loading, passages, peak RSS.
+   Passages/s end to end = passages / wall.
+2. Quality and a larger corpus: alqac2022 (2,415 passages) indexed from scratch in
+   this process with that engine (seconds, passages/s, model loading included), then
+   hybrid MRR@10 / recall@10 with and without diacritics; the seed dev set's hybrid
+   MRR@10 and success@5 on the seeds indexed with that engine. Queries are embedded
+   by the query engine (``VANBAN_QUERY_ENGINE``), the same for every row.
+3. For the first engine: the same corpus again, unchanged (nothing may be embedded),
+   and relation extraction alone against the indexer's time.
+
+Prints a table and writes benchmarks/results/indexing.json.
 """
 
 from __future__ import annotations
@@ -20,103 +27,144 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from corpus.chunker import embedding_text  # noqa: E402
 from corpus.models import ReadProblem  # noqa: E402
 from corpus.pipeline import parse_paths  # noqa: E402
 from corpus.relations import document_references  # noqa: E402
-from indexer.build import IndexSettings, passage_context  # noqa: E402
-from search_api.benchmark import write_results  # noqa: E402
-from search_api.services import chunk_settings, embedder, token_counter  # noqa: E402
+from indexer.snapshot import SnapshotDir  # noqa: E402
+from search_api.benchmark import index_corpus, rss_mib, run_beir, write_results  # noqa: E402
+from search_api.evaluate import load_needle_queries, needle_metrics  # noqa: E402
+from search_api.retrieval import Searcher  # noqa: E402
+from search_api.services import chunk_settings, passage_engine_name, query_encoder, token_counter  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 
-DEFAULT = [REPO / "corpus" / "samples", REPO.parent / "shared" / "corpus" / "seeds"]
+SHARED = REPO.parent / "shared"
+DEFAULT = [REPO / "corpus" / "samples", SHARED / "corpus" / "seeds"]
 
 
-def index_once(paths: list[Path], data_dir: Path) -> tuple[dict, float]:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+def index_subprocess(paths: list[Path], data_dir: Path, engine: str) -> dict:
+    """One ``vanban index`` run; peak RSS sampled from /proc while it runs."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), VANBAN_PASSAGE_ENGINE=engine)
     cmd = [sys.executable, "-m", "search_api.cli", "index", *map(str, paths), "--data-dir", str(data_dir), "--json"]
     t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    peak = [0.0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            try:
+                peak[0] = max(peak[0], rss_mib(proc.pid))
+            except (OSError, RuntimeError):
+                pass
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t
+    sampler.join()
     if proc.returncode != 0:
-        raise SystemExit(f"indexing failed:\n{proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1]), wall
+        raise SystemExit(f"indexing with {engine} failed:\n{stderr[-2000:]}")
+    report = json.loads(stdout.strip().splitlines()[-1])
+    return {
+        "wall_seconds": round(wall, 2),
+        "indexer_seconds": round(report["seconds"], 2),
+        "model_load_seconds": round(report["model_load_seconds"], 2),
+        "embed_seconds": round(report["embed_seconds"], 2),
+        "passages": report["chunks_indexed"],
+        "embedded": report["chunks_embedded"],
+        "passages_per_second_end_to_end": round(report["chunks_indexed"] / wall, 1),
+        "passages_per_second_embedding": round(report["chunks_embedded"] / report["embed_seconds"], 1)
+        if report["embed_seconds"] else None,
+        "peak_rss_mib": round(peak[0]),
+    }
 
 
-def _timed(work) -> float:
-    t = time.perf_counter()
-    work()
-    return time.perf_counter() - t
+def quality(settings: Settings, tmp: Path) -> dict:
+    folder = SHARED / "eval" / "alqac2022"
+    out: dict = {}
+    data_dir = tmp / "alqac2022"
+    for qfile in ("queries.jsonl", "queries-noaccent.jsonl"):
+        rep = run_beir(folder, data_dir, settings, queries_file=qfile, modes=["hybrid"])
+        hybrid = rep["modes"]["hybrid"]["metrics"]
+        out[qfile] = {"mrr@10": hybrid["mrr@10"], "recall@10": hybrid["recall@10"]}
+        if qfile == "queries.jsonl":
+            seconds = rep["index"]["seconds"]
+            out["alqac2022_index"] = {"passages": rep["index"]["chunks"], "seconds": seconds,
+                                      "passages_per_second": round(rep["index"]["chunks"] / seconds, 1)}
+    seeds = tmp / "seeds"
+    index_corpus([SHARED / "corpus" / "seeds"], seeds, settings)
+    searcher = Searcher(SnapshotDir(seeds).require_current(), query_encoder(settings))
+    queries = load_needle_queries(SHARED / "eval" / "seed-queries-dev.jsonl")
+    res = needle_metrics(queries, lambda q: [(r.doc_id, r.text) for r in
+                                            searcher.search(q, k=10, mode="hybrid", highlights=False).results])
+    searcher.close()
+    out["seed_dev"] = {k: res.by_kind["all"][k] for k in ("mrr@10", "success@5")}
+    return out
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("paths", nargs="*", type=Path, default=DEFAULT)
+    ap.add_argument("--engines", default="torch,openvino", help="comma-separated passage engines, baseline first")
+    ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "indexing.json")
     args = ap.parse_args()
-    settings = Settings.from_env()
-
+    base = Settings.from_env()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    result: dict = {"corpus": [str(p) for p in args.paths], "engines": {},
+                    "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"}
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "data"
-        first, first_wall = index_once(args.paths, data_dir)
-        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        second, second_wall = index_once(args.paths, data_dir)
+        for n, engine in enumerate(engines):
+            settings = replace(base, passage_engine=engine)
+            name = passage_engine_name(settings)
+            row = index_subprocess(args.paths, Path(tmp) / f"{engine}-data", engine)
+            if n == 0:
+                again = index_subprocess(args.paths, Path(tmp) / f"{engine}-data", engine)
+                result["reindex_unchanged"] = {"engine": name, "wall_seconds": again["wall_seconds"],
+                                               "indexer_seconds": again["indexer_seconds"], "embedded": again["embedded"]}
+            if not args.skip_quality:
+                row["quality"] = quality(settings, Path(tmp) / f"{engine}-quality")
+            result["engines"][name] = row
+            print(f"{name}: {json.dumps(row, ensure_ascii=False)}", flush=True)
 
-    # The model alone on the same passages, batched as the indexer batches them.
-    count = token_counter(settings)
-    texts: list[str] = []
-    parsed = []
-    for item in parse_paths(args.paths, count, chunk_settings(settings)):
-        if not isinstance(item, ReadProblem):
-            parsed.append(item.parsed)
-            context = passage_context(item.parsed)
-            texts.extend(embedding_text(c, context) for c in item.chunks)
-    relations_seconds = min(_timed(lambda: [document_references(p) for p in parsed]) for _ in range(3))
-    tokens = sum(count("passage: " + t) for t in texts)
-    model = embedder(settings, settings.index_threads)
-    model.encode_passages(texts[:8])  # warm-up
-    flush = IndexSettings().flush_chunks
+    parsed = [item.parsed for item in parse_paths(args.paths, token_counter(base), chunk_settings(base))
+              if not isinstance(item, ReadProblem)]
     t = time.perf_counter()
-    for i in range(0, len(texts), flush):
-        model.encode_passages(texts[i:i + flush])
-    model_seconds = time.perf_counter() - t
-
-    # The indexer's own time, without loading the model (it loads on first use, inside the run).
-    index_seconds = first["seconds"] - first["model_load_seconds"]
-    result = {
-        "corpus": [str(p) for p in args.paths],
-        "documents": first["totals"]["documents"],
-        "passages": first["chunks_indexed"],
-        "model_tokens": tokens,
-        "index_seconds": round(index_seconds, 2),
-        "model_load_seconds_inside_index_run": round(first["model_load_seconds"], 2),
-        "index_wall_seconds_with_model_load": round(first_wall, 2),
-        "embed_seconds_inside_index": round(first["embed_seconds"], 2),
-        "model_alone_seconds": round(model_seconds, 2),
-        "index_over_model_alone": round(index_seconds / model_seconds, 3),
-        "relations_seconds": round(relations_seconds, 4),
-        "relations_share_of_index": round(relations_seconds / index_seconds, 5),
-        "passages_per_second": round(first["chunks_indexed"] / index_seconds, 2),
-        "tokens_per_second": round(tokens / index_seconds, 1),
-        "peak_rss_mib_index_process": round(peak_mib),
-        "reindex_unchanged_seconds": round(second["seconds"], 3),
-        "reindex_unchanged_wall_seconds": round(second_wall, 2),
-        "reindex_over_first": round(second["seconds"] / index_seconds, 4),
-        "reindex_embedded": second["chunks_embedded"],
-        "model": {"dtype": model.dtype, "threads": model.threads, "batch_size": model.batch_size},
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-    }
-    write_results(args.out, result, echo=True)
+    for _ in range(3):
+        for p in parsed:
+            document_references(p)
+    relations = (time.perf_counter() - t) / 3
+    first = next(iter(result["engines"].values()))
+    result["relations_seconds"] = round(relations, 4)
+    result["relations_share_of_indexer"] = round(relations / first["indexer_seconds"], 5)
+    names = list(result["engines"])
+    if len(names) > 1:
+        b, f = result["engines"][names[0]], result["engines"][names[-1]]
+        result["speedup_end_to_end"] = round(f["passages_per_second_end_to_end"] / b["passages_per_second_end_to_end"], 2)
+        if "quality" in b and "quality" in f:
+            result["speedup_alqac2022_index"] = round(
+                f["quality"]["alqac2022_index"]["passages_per_second"] / b["quality"]["alqac2022_index"]["passages_per_second"], 2)
+    print(f"\n{'engine':22} {'p/s e2e':>8} {'p/s embed':>9} {'wall s':>7} {'RSS MiB':>8} "
+          f"{'alqac p/s':>9} {'MRR acc':>8} {'MRR noacc':>9} {'seed MRR':>8}")
+    for name, row in result["engines"].items():
+        q = row.get("quality", {})
+        print(f"{name:22} {row['passages_per_second_end_to_end']:8} {row['passages_per_second_embedding'] or '-':>9} "
+              f"{row['wall_seconds']:7} {row['peak_rss_mib']:8} "
+              f"{q.get('alqac2022_index', {}).get('passages_per_second', '-'):>9} "
+              f"{q.get('queries.jsonl', {}).get('mrr@10', '-'):>8} {q.get('queries-noaccent.jsonl', {}).get('mrr@10', '-'):>9} "
+              f"{q.get('seed_dev', {}).get('mrr@10', '-'):>8}")
+    write_results(args.out, result)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ from benchmarks.known_items_corpus import (  # noqa: E402
     select_records,
     write_corpus,
 )
-from search_api.benchmark import index_corpus, write_results  # noqa: E402
+from search_api.benchmark import bench_dir, index_corpus, write_results  # noqa: E402
 from search_api.evaluate import dedupe_docs, percentiles  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 
@@ -187,7 +187,7 @@ def main() -> None:
     if unknown:
         ap.error(f"unknown forms: {', '.join(sorted(unknown))}")
     settings = Settings.from_env()
-    data_dir = args.data_dir or settings.home / "bench" / "known-items"
+    data_dir = args.data_dir or bench_dir(settings, "known-items")
     if args.fresh and data_dir.exists():
         shutil.rmtree(data_dir)
 

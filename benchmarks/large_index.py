@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from indexer.snapshot import SnapshotDir  # noqa: E402
-from search_api.benchmark import rss_mib, served, write_results  # noqa: E402
+from search_api.benchmark import bench_dir, rss_mib, served, write_results  # noqa: E402
 from search_api.evaluate import percentiles  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 
@@ -173,7 +173,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "large_index.json")
     args = ap.parse_args()
     settings = Settings.from_env()
-    data_dir = args.data_dir or settings.home / "bench" / args.source.stem.split("_")[0]
+    data_dir = args.data_dir or bench_dir(settings, args.source.stem.split("_")[0])
 
     questions = [json.loads(x)["text"] for x in open(SHARED / "eval" / "alqac2022" / "queries.jsonl", encoding="utf-8") if x.strip()]
     questions = list(dict.fromkeys(questions))[: args.queries]

@@ -37,7 +37,7 @@ from corpus.models import Chunk, DocumentMetadata, ParsedDocument, RawDocument  
 from corpus.numbers import parse_number  # noqa: E402
 from corpus.vietnamese import fold  # noqa: E402
 from indexer.store import ChunkStore  # noqa: E402
-from search_api.benchmark import write_results  # noqa: E402
+from search_api.benchmark import bench_dir, write_results  # noqa: E402
 from search_api.evaluate import percentiles  # noqa: E402
 from search_api.lookup import lookup_documents  # noqa: E402
 from search_api.params import limits_of  # noqa: E402
@@ -117,7 +117,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--documents", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=500)
-    ap.add_argument("--data-dir", type=Path, default=Settings.from_env().home / "bench" / "lookup-scale")
+    ap.add_argument("--data-dir", type=Path, default=bench_dir(Settings.from_env(), "lookup-scale"))
     ap.add_argument("--fresh", action="store_true")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "lookup_scale.json")
     args = ap.parse_args()

@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from corpus.vietnamese import fold  # noqa: E402
 from indexer.snapshot import SnapshotDir  # noqa: E402
-from search_api.benchmark import index_corpus, write_results  # noqa: E402
+from search_api.benchmark import bench_dir, index_corpus, write_results  # noqa: E402
 from search_api.params import limits_of  # noqa: E402
 from search_api.retrieval import RetrievalSettings, Searcher  # noqa: E402
 from search_api.services import query_encoder  # noqa: E402
@@ -124,10 +124,10 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings.from_env()
     if args.samples:
-        data_dir = settings.home / "bench" / "query-cost"
+        data_dir = bench_dir(settings, "query-cost")
         index_corpus([REPO / "corpus" / "samples"], data_dir, settings)
     else:
-        data_dir = args.data_dir or settings.home / "bench" / "alqac2022"
+        data_dir = args.data_dir or bench_dir(settings, "alqac2022")
     snapshot = SnapshotDir(data_dir).current()
     if snapshot is None:
         raise SystemExit(f"No index in {data_dir}: run benchmarks/retrieval.py first (it builds alqac2022), or pass --samples")

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from indexer.snapshot import SnapshotDir  # noqa: E402
-from search_api.benchmark import index_corpus, run_beir, write_results  # noqa: E402
+from search_api.benchmark import bench_dir, index_corpus, run_beir, write_results  # noqa: E402
 from search_api.evaluate import load_needle_queries, needle_metrics, percentiles  # noqa: E402
 from search_api.retrieval import Searcher  # noqa: E402
 from search_api.services import query_encoder  # noqa: E402
@@ -43,7 +43,7 @@ SHARED = REPO.parent / "shared"
 
 
 def seed_dev(settings: Settings, progress) -> dict:
-    data_dir = settings.home / "bench" / "seeds"
+    data_dir = bench_dir(settings, "seeds")
     index_corpus([SHARED / "corpus" / "seeds"], data_dir, settings, progress)
     searcher = Searcher(SnapshotDir(data_dir).require_current(), query_encoder(settings))
     queries = load_needle_queries(SHARED / "eval" / "seed-queries-dev.jsonl")
@@ -120,7 +120,7 @@ def main() -> None:
     result: dict = {"machine": f"{platform.machine()}, {platform.python_version()}",
                     "query_engine": settings.query_engine, "query_threads": settings.query_threads}
     folder = SHARED / "eval" / "alqac2022"
-    alqac_dir = settings.home / "bench" / "alqac2022"
+    alqac_dir = bench_dir(settings, "alqac2022")
     queries = [json.loads(x)["text"] for x in open(folder / "queries.jsonl", encoding="utf-8") if x.strip()]
     if args.latency_only:
         result["latency_alqac2022"] = latency(settings, alqac_dir, queries)

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from indexer.snapshot import SnapshotDir  # noqa: E402
-from search_api.benchmark import write_results  # noqa: E402
+from search_api.benchmark import bench_dir, write_results  # noqa: E402
 from search_api.evaluate import beir_metrics, dedupe_docs, load_beir, load_needle_queries, needle_metrics  # noqa: E402
 from search_api.retrieval import Searcher  # noqa: E402
 from search_api.services import query_encoder  # noqa: E402
@@ -62,8 +62,8 @@ def main() -> None:
     out: dict = {"query_engine": settings.query_engine, "grid": GRID, "rows": []}
     alqac = load_beir(SHARED / "eval" / "alqac2022")
     noacc = load_beir(SHARED / "eval" / "alqac2022", "queries-noaccent.jsonl")
-    s_alqac = Searcher(SnapshotDir(settings.home / "bench" / "alqac2022").require_current(), encoder)
-    s_seed = Searcher(SnapshotDir(settings.home / "bench" / "seeds").require_current(), encoder)
+    s_alqac = Searcher(SnapshotDir(bench_dir(settings, "alqac2022")).require_current(), encoder)
+    s_seed = Searcher(SnapshotDir(bench_dir(settings, "seeds")).require_current(), encoder)
     cache_a = {q: sides(s_alqac, t) for q, t in alqac.queries.items()}
     cache_n = {q: sides(s_alqac, t) for q, t in noacc.queries.items()}
     seeds = load_needle_queries(SHARED / "eval" / "seed-queries-dev.jsonl")

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 from indexer.snapshot import SnapshotDir  # noqa: E402
 from indexer.store import ChunkStore  # noqa: E402
 from indexer.vectors import VectorIndex, VectorSettings  # noqa: E402
-from search_api.benchmark import write_results  # noqa: E402
+from search_api.benchmark import bench_dir, write_results  # noqa: E402
 from search_api.evaluate import percentiles  # noqa: E402
 from search_api.services import query_encoder  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
@@ -60,7 +60,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "vector_index.json")
     args = ap.parse_args()
     settings = Settings.from_env()
-    data_dir = args.data_dir or settings.home / "bench" / "phapdien"
+    data_dir = args.data_dir or bench_dir(settings, "phapdien")
 
     store = ChunkStore(SnapshotDir(data_dir).require_current().store, readonly=True)
     ids, vectors = store.all_vectors()

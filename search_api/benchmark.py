@@ -37,6 +37,14 @@ def served(data_dir: Path, start_timeout_s: float = 180) -> Iterator[tuple[str, 
             raise SystemExit(str(exc)) from exc
 
 
+def bench_dir(settings: Settings, name: str) -> Path:
+    """A benchmark's persistent index, one per passage engine: an index holds one
+    engine's vectors, so a run with another engine would otherwise be refused."""
+    from search_api.services import passage_engine_name
+
+    return settings.home / "bench" / f"{name}-{passage_engine_name(settings)}"
+
+
 def rss_mib(pid: int) -> float:
     """Resident memory of a running process (Linux /proc), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -121,7 +121,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
     from indexer.build import Indexer, ModelMismatchError
     from indexer.errors import DiskFullError
     from indexer.snapshot import IndexLockedError
-    from search_api.services import embedder, index_settings
+    from search_api.services import EngineError, embedder, index_settings
 
     paths = [Path(p) for p in args.paths]
     missing = [p for p in paths if not p.exists()]
@@ -137,7 +137,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
     indexer = Indexer(settings.index_dir, encoder, token_counter(settings, err), index_settings(settings), _progress(err))
     try:
         report = indexer.run(paths, prune=args.prune, rebuild=args.rebuild, access=access)
-    except (IndexLockedError, ModelMismatchError) as exc:
+    except (IndexLockedError, ModelMismatchError, EngineError) as exc:
         print(f"Lỗi: {exc}", file=err)
         return 2
     except DiskFullError as exc:

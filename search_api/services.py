@@ -55,11 +55,54 @@ def index_settings(settings: Settings) -> "IndexSettings":
     )
 
 
+PASSAGE_ENGINES = ("openvino", "torch")
+
+
+class EngineError(RuntimeError):
+    """The configured passage engine is unknown or cannot be loaded."""
+
+
+def passage_engine_name(settings: Settings) -> str:
+    """The engine and precision the configured passage encoder embeds with, as an
+    index records it (e.g. ``openvino-bfloat16``), known without loading the model."""
+    engine = settings.passage_engine
+    if engine == "openvino":
+        from embeddings.openvino_passages import engine_name
+
+        return engine_name(settings.model_dtype)
+    if engine == "torch":
+        from embeddings.model import resolve_dtype
+
+        return f"torch-{resolve_dtype(settings.model_dtype, 'cpu')}"
+    raise EngineError(
+        f"VANBAN_PASSAGE_ENGINE={engine!r} không hợp lệ; chọn một trong: {', '.join(PASSAGE_ENGINES)}"
+    )
+
+
+def load_passage_encoder(settings: Settings, threads: int | None):
+    """The passage encoder the settings name. No silent fallback: vectors of another
+    engine would not match the index's."""
+    name = passage_engine_name(settings)
+    try:
+        if settings.passage_engine == "openvino":
+            from embeddings.openvino_passages import OpenVinoPassageEncoder
+
+            return OpenVinoPassageEncoder(settings.model_dir, precision=settings.model_dtype,  # type: ignore[arg-type]
+                                          threads=threads)
+        from embeddings.model import Embedder
+
+        return Embedder(settings.model_dir, dtype=settings.model_dtype, threads=threads)  # type: ignore[arg-type]
+    except ImportError as exc:
+        raise EngineError(
+            f"Không nạp được bộ máy nhúng {name} ({exc}); cài lại vanban, hoặc đặt VANBAN_PASSAGE_ENGINE=torch"
+        ) from exc
+
+
 class LazyEmbedder:
-    """The model, loaded on first use: re-indexing an unchanged corpus or a
+    """The passage model, loaded on first use: re-indexing an unchanged corpus or a
     lexical-only search never pays the seconds it takes to load. What the
-    indexer checks before embedding (name, source checksum, dimension) is read
-    from the converted folder's marker and config instead."""
+    indexer checks before embedding (name, source checksum, dimension, engine) is
+    read from the converted folder's marker and config instead."""
 
     def __init__(self, settings: Settings, threads: int | None):
         self._settings = settings
@@ -68,10 +111,7 @@ class LazyEmbedder:
 
     def load(self):
         if self._model is None:
-            from embeddings.model import Embedder
-
-            s = self._settings
-            self._model = Embedder(s.model_dir, dtype=s.model_dtype, threads=self._threads)  # type: ignore[arg-type]
+            self._model = load_passage_encoder(self._settings, self._threads)
         return self._model
 
     def _static_info(self) -> dict | None:
@@ -87,7 +127,8 @@ class LazyEmbedder:
             return None
         if not marker or "hidden_size" not in config:
             return None
-        return {"name": MODEL_NAME, "source_sha256": marker.get("source_sha256"), "dim": int(config["hidden_size"])}
+        return {"name": MODEL_NAME, "source_sha256": marker.get("source_sha256"), "dim": int(config["hidden_size"]),
+                "engine": passage_engine_name(self._settings)}
 
     @property
     def dim(self) -> int:
@@ -130,7 +171,9 @@ def query_encoder(settings: Settings, err: TextIO = sys.stderr):
             print(f"Cảnh báo: không dùng được ONNX Runtime cho câu truy vấn ({exc}); dùng torch.", file=err)
     elif engine != "torch":
         print(f"Cảnh báo: VANBAN_QUERY_ENGINE={engine!r} không hợp lệ; dùng torch.", file=err)
-    return embedder(settings, settings.query_threads)
+    from dataclasses import replace
+
+    return embedder(replace(settings, passage_engine="torch"), settings.query_threads)
 
 
 def parallel_safe(encoder) -> bool:

@@ -14,10 +14,11 @@ from corpus.vietnamese import fold_key, syllables
 
 
 class HashEncoder:
-    def __init__(self, dim: int = 64, delay: float = 0.0, name: str = "hash-test"):
+    def __init__(self, dim: int = 64, delay: float = 0.0, name: str = "hash-test", engine: str | None = None):
         self._dim = dim
         self.delay = delay
         self.name = name
+        self.engine = engine
         self.calls = 0
         self.encoded = 0
 
@@ -26,7 +27,10 @@ class HashEncoder:
         return self._dim
 
     def model_info(self) -> dict:
-        return {"name": self.name, "source_sha256": None}
+        info = {"name": self.name, "source_sha256": None}
+        if self.engine is not None:
+            info["engine"] = self.engine
+        return info
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         self.calls += 1

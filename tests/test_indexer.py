@@ -4,6 +4,7 @@ test_end_to_end.py runs the real one."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -20,7 +21,7 @@ from corpus.chunker import ChunkSettings, approx_tokens
 from fakes import HashEncoder
 from indexer.build import Indexer, IndexSettings, ModelMismatchError
 from indexer.snapshot import IndexLockedError, SnapshotDir
-from indexer.store import Filters
+from indexer.store import ChunkStore, Filters
 from search_api.params import ParamError
 from search_api.retrieval import Searcher
 
@@ -225,6 +226,42 @@ def test_model_change_is_refused(tmp_path, corpus):
     # --rebuild starts over with the new model.
     report = make_indexer(data, HashEncoder(name="other-model")).run([corpus], rebuild=True)
     assert report.documents_indexed == 2
+
+
+def test_engine_change_is_refused_and_each_engine_has_its_own_cache(tmp_path, corpus):
+    data = tmp_path / "data"
+    first = make_indexer(data, HashEncoder(engine="openvino-bfloat16")).run([corpus])
+    manifest = json.loads((SnapshotDir(data).current().path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"]["engine"] == "openvino-bfloat16"
+    with pytest.raises(ModelMismatchError) as err:
+        make_indexer(data, HashEncoder(engine="torch-bfloat16")).run([corpus])
+    assert "openvino-bfloat16" in str(err.value) and "torch-bfloat16" in str(err.value)
+    # The same model in float32 rounds differently: refused too.
+    with pytest.raises(ModelMismatchError):
+        make_indexer(data, HashEncoder(engine="openvino-float32")).run([corpus])
+    # --rebuild embeds everything again: the cache holds the other engine's vectors, not this one's.
+    other = HashEncoder(engine="torch-bfloat16")
+    rebuilt = make_indexer(data, other).run([corpus], rebuild=True)
+    assert rebuilt.chunks_embedded == rebuilt.chunks_indexed == first.chunks_indexed
+    # Back to the first engine: its vectors are still in the cache, nothing is embedded.
+    again = HashEncoder(engine="openvino-bfloat16")
+    back = make_indexer(data, again).run([corpus], rebuild=True)
+    assert back.chunks_indexed == first.chunks_indexed and again.encoded == 0
+
+
+def test_index_from_before_engines_were_recorded_stays_usable_with_torch(tmp_path, corpus):
+    data = tmp_path / "data"
+    make_indexer(data, HashEncoder()).run([corpus])
+    store = ChunkStore(SnapshotDir(data).current().store)
+    key = json.loads(store.get_meta("model"))
+    del key["engine"]  # what an older version wrote
+    store.set_meta("model", json.dumps(key))
+    store.commit()
+    store.close()
+    with pytest.raises(ModelMismatchError):
+        make_indexer(data, HashEncoder(engine="openvino-bfloat16")).run([corpus], prune=True)
+    report = make_indexer(data, HashEncoder(engine="torch-float32")).run([corpus], prune=True)
+    assert report.documents_indexed == 0 and report.problems == []
 
 
 def test_second_writer_is_refused_while_one_runs(tmp_path):

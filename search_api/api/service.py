@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 from corpus.readers import SUPPORTED_SUFFIXES, format_of
+from indexer.build import ModelMismatchError
 from indexer.errors import disk_full
 from indexer.snapshot import IndexLockedError, SnapshotDir
 from search_api.api.errors import ApiError
 from search_api.batching import BatchingQueryEncoder
 from search_api.retrieval import Searcher
+from search_api.services import EngineError
 from search_api.settings import Settings
 
 SUPPORTED = " ".join(SUPPORTED_SUFFIXES)
@@ -53,7 +55,7 @@ class IndexService:
         self.retrieval = retrieval_settings(settings)
         queries = encoder
         if encoder is None and load_model:
-            # Passages (uploads) use the torch model, loaded when first needed.
+            # Passages (uploads) use the passage engine, loaded when first needed.
             encoder = embedder(settings, settings.query_threads)
             queries = query_encoder(settings)
             # Warm the query encoder now: the first person to search should not wait.
@@ -165,6 +167,10 @@ class IndexService:
             yield
         except IndexLockedError as exc:  # another process (a CLI run) holds the index
             raise ApiError(409, "busy", str(exc)) from exc
+        except ModelMismatchError as exc:  # the index was embedded by another model or engine
+            raise ApiError(409, "model_mismatch", str(exc)) from exc
+        except EngineError as exc:
+            raise ApiError(503, "engine_unavailable", str(exc)) from exc
         finally:
             self._write.release()
 
