@@ -19,6 +19,7 @@ same texts give the same bits from run to run.
 
 from __future__ import annotations
 
+import queue
 import threading
 from pathlib import Path
 from typing import Iterator, Literal, Sequence
@@ -124,38 +125,61 @@ class OpenVinoPassageEncoder:
         }
 
     def encode_passages(self, passages: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        return self._encode([PASSAGE_PREFIX + p for p in _as_list(passages)])
+        return self._collect(self.encode_stream(_as_list(passages)), len(passages))
 
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
-        return self._encode([QUERY_PREFIX + q for q in _as_list(queries)])
+        return self._collect(self._stream([QUERY_PREFIX + q for q in _as_list(queries)]), len(queries))
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self._dim), dtype=np.float32)
-        if not texts:
-            return out
-        ids = [e.ids for e in self._tok.encode_batch(texts, add_special_tokens=True)]
-        for rows, vectors in self._batches(ids):
+    def encode_stream(self, passages: Sequence[str], batch_size: int | None = None) -> Iterator[tuple[list[int], np.ndarray]]:
+        """(row indices, vectors) of ``passages``, batch by batch as the streams finish
+        them, in no particular order. Every batch is queued at once, so the streams never
+        wait for the caller between batches (the indexer caches each batch as it comes)."""
+        return self._stream([PASSAGE_PREFIX + p for p in _as_list(passages)])
+
+    def _collect(self, batches: Iterator[tuple[list[int], np.ndarray]], n: int) -> np.ndarray:
+        out = np.zeros((n, self._dim), dtype=np.float32)
+        for rows, vectors in batches:
             out[rows] = vectors
         return out
 
-    def _batches(self, ids: list[list[int]]) -> Iterator[tuple[list[int], np.ndarray]]:
+    def _stream(self, texts: list[str]) -> Iterator[tuple[list[int], np.ndarray]]:
+        if not texts:
+            return
+        ids = [e.ids for e in self._tok.encode_batch(texts, add_special_tokens=True)]
         # Longest first, so each batch pads to similar lengths.
         order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-        step = self.stream_batch
-        batches = [order[s:s + step] for s in range(0, len(order), step)]
-        done: list[tuple[list[int], np.ndarray]] = []
+        batches = [order[s:s + self.stream_batch] for s in range(0, len(order), self.stream_batch)]
+        done: queue.Queue = queue.Queue()
 
         def finished(request, rows: list[int]) -> None:
-            hidden = request.get_output_tensor(0).data
-            mask = request.get_tensor("attention_mask").data
-            done.append((rows, _mean_pool(hidden, mask)))
+            try:
+                hidden = request.get_output_tensor(0).data
+                mask = request.get_tensor("attention_mask").data
+                done.put((rows, _mean_pool(hidden, mask)))
+            except BaseException as exc:  # raised in the caller's thread below
+                done.put(exc)
+
+        def submit() -> None:
+            try:
+                for rows in batches:
+                    self._queue.start_async(_feeds(ids, rows, self._pad_id), userdata=rows)
+                self._queue.wait_all()
+            except BaseException as exc:
+                done.put(exc)
+            finally:
+                done.put(None)
 
         with self._lock:
             self._queue.set_callback(finished)
-            for rows in batches:
-                self._queue.start_async(_feeds(ids, rows, self._pad_id), userdata=rows)
-            self._queue.wait_all()
-        yield from done
+            feeder = threading.Thread(target=submit, name="openvino-feeder", daemon=True)
+            feeder.start()
+            try:
+                while (item := done.get()) is not None:
+                    if isinstance(item, BaseException):
+                        raise item
+                    yield item
+            finally:
+                feeder.join()  # the next call must not share the queue with this one
 
 
 def _feeds(ids: list[list[int]], rows: list[int], pad_id: int) -> dict[str, np.ndarray]:

@@ -350,6 +350,8 @@ class Indexer:
                 if store.set_access(docs, access.groups):
                     report.changed = True
 
+            if vectors is not None and vectors.kind != self.settings.vectors.choose(store.counts()["chunks"]):
+                report.changed = True  # another kind of vector index is wanted (settings, or a new release)
             if report.changed or vectors is None:
                 self._finish(snap, store, lexical, vectors, added_ids, added_vecs, removed_ids)
             report.totals = store.counts()

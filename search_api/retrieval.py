@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Collection, Iterable, Protocol, Sequence
 
@@ -51,6 +52,10 @@ class RetrievalSettings:
     lexical_weight: float = 1.0
     # Dense weight for a query typed without diacritics whose diacritics could not be restored.
     dense_weight_unaccented: float = 0.2
+    # Exact vector indexes of at least ``split_from`` vectors are scanned in
+    # ``scan_threads`` pieces side by side (103,723 vectors: 8.6 ms in one piece).
+    scan_threads: int = 2
+    split_from: int = 50_000
     # Query length and result depth: from the product's Settings (search_api.services.retrieval_settings).
     limits: Limits = field(default_factory=lambda: limits_of(Settings()))
 
@@ -144,20 +149,29 @@ class Searcher:
     def __init__(self, snapshot: Snapshot, encoder: QueryEncoder | None, settings: RetrievalSettings | None = None):
         self.snapshot = snapshot
         self.store = ChunkStore(snapshot.store, readonly=True)
-        self.vectors = VectorIndex.load(snapshot.vectors)
+        self.settings = settings or RetrievalSettings()
+        vectors = VectorIndex.load(snapshot.vectors)
+        if self.settings.scan_threads > 1 and vectors.kind != "hnsw" and vectors.size >= self.settings.split_from:
+            vectors = vectors.split(self.settings.scan_threads)  # type: ignore[assignment]
+        self.vectors = vectors
         # One OpenMP thread: a server's request threads already share the cores,
         # and FAISS's thread start-up per call costs more than exact search of a
         # few thousand vectors.
         faiss.omp_set_num_threads(1)
         self.lexical = LexicalIndex(snapshot.lexical)
         self.encoder = encoder
-        self.settings = settings or RetrievalSettings()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # The dense side of searches, beside their lexical side (see ``search``); a few
+        # workers, so that concurrent searches do not queue behind one another.
+        self._dense_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dense-search")
         self._cache_lock = threading.Lock()
         # Diacritic restoration for unaccented queries, from the snapshot's vocabulary.
         self.restorer = Vocabulary.load(snapshot.vocabulary) if snapshot.vocabulary.exists() else None
 
     def close(self) -> None:
+        self._dense_pool.shutdown(wait=True)
+        if hasattr(self.vectors, "close"):
+            self.vectors.close()
         self.store.close()
 
     def search(
@@ -204,22 +218,24 @@ class Searcher:
             t = time.perf_counter()
             known = self._known_items(text, allowed, readable)
             timings["known"] = _ms(t)
+        # A document number means nothing to the embedding model: once documents bear it,
+        # the rest of the answer is the passages that write it.
+        dense_side: Future | None = None
+        if mode in ("hybrid", "dense") and self.encoder is not None and not known:
+            dense_query, dense_weight = self._dense_query(text)
+            # The model, FAISS and tantivy all run outside the GIL: the query's vector and
+            # its neighbours are computed while tantivy searches (at 100k passages they
+            # are 8 + 7 ms against 6).
+            dense_side = self._dense_pool.submit(self._dense_search, dense_query, want, allowed)
+        elif mode == "dense":
+            raise ParamError("no_model", "Không có mô hình nhúng để tìm theo ngữ nghĩa", "mode")
         if mode in ("hybrid", "lexical"):
             t = time.perf_counter()
             lexical = self.lexical.search(text, want, allowed)
             timings["lexical"] = _ms(t)
-        # A document number means nothing to the embedding model: once documents bear it,
-        # the rest of the answer is the passages that write it.
-        if mode in ("hybrid", "dense") and self.encoder is not None and not known:
-            t = time.perf_counter()
-            dense_query, dense_weight = self._dense_query(text)
-            qv = self._embed(dense_query)
-            timings["embed"] = _ms(t)
-            t = time.perf_counter()
-            dense = self.vectors.search(qv, want, allowed)
-            timings["dense"] = _ms(t)
-        elif mode == "dense":
-            raise ParamError("no_model", "Không có mô hình nhúng để tìm theo ngữ nghĩa", "mode")
+        if dense_side is not None:
+            dense, embed_ms, dense_ms = dense_side.result()
+            timings["embed"], timings["dense"] = embed_ms, dense_ms
 
         t = time.perf_counter()
         fused = self._fuse(lexical, dense, mode, dense_weight)
@@ -284,6 +300,13 @@ class Searcher:
                 taken.add(cid)
                 found.append((cid, CITING_SCORE, f"cites:{ref['relation']}"))
         return [hit for hit in found if allowed is None or hit[0] in allowed]
+
+    def _dense_search(self, text: str, want: int, allowed: Collection[int] | None) -> tuple[list[tuple[int, float]], float, float]:
+        t = time.perf_counter()
+        qv = self._embed(text)
+        embed_ms = _ms(t)
+        t = time.perf_counter()
+        return self.vectors.search(qv, want, allowed), embed_ms, _ms(t)
 
     def _embed(self, text: str) -> np.ndarray:
         """The query's vector; the same query comes back often (paging, filters,

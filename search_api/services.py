@@ -50,7 +50,8 @@ def index_settings(settings: Settings) -> "IndexSettings":
 
     return IndexSettings(
         chunking=chunk_settings(settings),
-        vectors=VectorSettings(kind=settings.vector_kind, hnsw_threshold=settings.hnsw_threshold),
+        vectors=VectorSettings(kind=settings.vector_kind, fp16_threshold=settings.fp16_threshold,
+                               hnsw_threshold=settings.hnsw_threshold),
         reading=read_settings(settings),
     )
 
@@ -190,7 +191,7 @@ def retrieval_settings(settings: Settings) -> "RetrievalSettings":
     from search_api.params import limits_of
     from search_api.retrieval import RetrievalSettings
 
-    return RetrievalSettings(limits=limits_of(settings))
+    return RetrievalSettings(limits=limits_of(settings), scan_threads=settings.scan_threads)
 
 
 def open_searcher(settings: Settings, with_model: bool = True) -> "Searcher":

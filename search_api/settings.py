@@ -44,8 +44,11 @@ class Settings:
     # Queries: "onnx-int8" (ONNX Runtime, int8; about 8 ms a query), "onnx" (fp32), or
     # "torch" (sentence-transformers, whatever VANBAN_PASSAGE_ENGINE says).
     query_engine: str = "onnx-int8"
-    vector_kind: str = VectorSettings.kind  # "auto", "flat", "hnsw"
+    vector_kind: str = VectorSettings.kind  # "auto", "flat", "flat-fp16", "hnsw"
+    fp16_threshold: int = VectorSettings.fp16_threshold
     hnsw_threshold: int = VectorSettings.hnsw_threshold
+    # Threads one search scans a large exact vector index with (1: no splitting).
+    scan_threads: int = 2
     # The API: writes need this token; without one, writes are refused.
     admin_token: str | None = field(default=None, repr=False)
     max_query_chars: int = 1000
