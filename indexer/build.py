@@ -477,7 +477,9 @@ class Indexer:
     def _embed(self, todo: dict[str, str], report: IndexReport) -> dict[str, np.ndarray]:
         """Vectors of ``todo`` (hash -> text), one model batch per call, each batch
         written to the embedding cache as soon as it is computed: a run killed while
-        embedding loses at most the batch in progress."""
+        embedding loses at most the batch in progress. An encoder with
+        ``encode_stream(texts, batch_size)`` (a cluster's) gets all of them at once
+        and hands back batches as they complete."""
         load = getattr(self.encoder, "load", None)
         if load is not None:  # a lazily loaded model: its loading is not embedding time
             t0 = time.perf_counter()
@@ -487,6 +489,8 @@ class Indexer:
         # Longest first, as the model orders one call's texts itself: each batch pads to
         # similar lengths, so batching here costs no more padding than one big call.
         order = sorted(todo, key=lambda h: -len(todo[h]))
+        if getattr(self.encoder, "encode_stream", None) is not None:
+            return self._embed_stream(order, todo, batch, report)
         computed: dict[str, np.ndarray] = {}
         for start in range(0, len(order), batch):
             hashes = order[start:start + batch]
@@ -497,6 +501,30 @@ class Indexer:
             if self._cache is not None:
                 self._cache.put(fresh)
             computed.update(fresh)
+        return computed
+
+    def _embed_stream(self, order: list[str], todo: dict[str, str], batch: int,
+                      report: IndexReport) -> dict[str, np.ndarray]:
+        """``_embed`` through an encoder that computes batches elsewhere, several at a
+        time (a cluster), and yields each as it completes, in any order. Its time is
+        the wait for the whole stream, since the batches overlap."""
+        texts = [todo[h] for h in order]
+        computed: dict[str, np.ndarray] = {}
+        t0 = time.perf_counter()
+        stream = self.encoder.encode_stream(texts, batch)
+        try:
+            for rows, vecs in stream:
+                fresh = {order[row]: vec for row, vec in zip(rows, vecs)}
+                if self._cache is not None:
+                    self._cache.put(fresh)
+                computed.update(fresh)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:  # stop the work still under way when this run fails
+                close()
+            report.embed_seconds += time.perf_counter() - t0
+        if len(computed) != len(order):
+            raise RuntimeError(f"the encoder returned {len(computed)} vectors for {len(order)} passages")
         return computed
 
     def _remove(self, doc_id: str, store: ChunkStore, lexical: LexicalIndex, report: IndexReport) -> list[int]:
