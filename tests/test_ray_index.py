@@ -251,8 +251,8 @@ sys.exit(main(sys.argv[1:]))
 def test_without_ray_the_flag_says_how_to_install_it(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     data = tmp_path / "data"
-    proc = subprocess.run([sys.executable, "-c", NO_RAY, "index", str(SAMPLES), "--data-dir", str(data), "--ray", "auto"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    cmd = [sys.executable, "-c", NO_RAY, "index", str(SAMPLES), "--data-dir", str(data), "--ray", "auto"]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert "pip install 'vanban[ray]'" in proc.stderr
     assert "Traceback" not in proc.stderr
