@@ -150,6 +150,11 @@ class RayPassageEncoder:
         workers = self._workers or len(nodes)
         if self._cpus is None:
             self._cpus = max(1, min(min(cpus), sum(cpus) // workers))
+        fit = sum(c // self._cpus for c in cpus)
+        if workers > fit:  # Ray Data would wait for the missing actors forever
+            self.close()
+            raise RayError(f"Cụm Ray tại {self.address!r} chỉ chạy được {fit} tiến trình nhúng × {self._cpus} CPU "
+                           f"({len(nodes)} máy, {sum(cpus)} CPU), không phải {workers}")
         self._workers = workers
         self._ray = ray
         self._progress(f"cụm Ray {self.address}: {len(nodes)} máy, {sum(cpus)} CPU; "
@@ -219,6 +224,8 @@ def check_reachable(address: str, timeout_s: float = 5.0) -> None:
     resolved, and this machine's own name for localhost, as Ray does."""
     try:
         target = dial_address(address)
+        if target is None:
+            return
     except ConnectionError as exc:  # "auto" and no cluster here
         raise RayError(f"Không tìm thấy cụm Ray nào trên máy này ({address!r}): {exc}") from exc
     except ValueError as exc:
@@ -233,11 +240,14 @@ def check_reachable(address: str, timeout_s: float = 5.0) -> None:
         raise RayError(f"Không kết nối được cụm Ray tại {shown}: {exc}") from exc
 
 
-def dial_address(address: str) -> str:
+def dial_address(address: str) -> str | None:
+    """HOST:PORT that ``ray.init(address)`` will connect to; None where that cannot be told."""
     if address.startswith("ray://"):  # Ray Client: its server's address, taken as it is
         return address.removeprefix("ray://").split("/", 1)[0]
-    from ray._private.services import canonicalize_bootstrap_address
-
+    try:  # Ray's own resolution (not a public API; the extra pins Ray's version)
+        from ray._private.services import canonicalize_bootstrap_address
+    except ImportError:
+        return None if address == "auto" else address
     target = canonicalize_bootstrap_address(address)
     if target is None:
         raise ValueError(address)

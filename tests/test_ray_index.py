@@ -236,6 +236,17 @@ def test_unreachable_cluster_is_refused_before_anything_changes(local_samples, t
     assert code == 2 and "không hợp lệ" in err
 
 
+def test_more_workers_than_the_cluster_holds_are_refused(cluster, tmp_path):
+    data = tmp_path / "data"
+    code, _, err = index(str(SAMPLES), "--data-dir", str(data), "--ray", cluster, "--ray-workers", "3")
+    assert code == 2 and "chỉ chạy được 2 tiến trình nhúng" in err
+    code, _, err = index(str(SAMPLES), "--data-dir", str(data), "--ray", cluster, "--ray-workers", "0")
+    assert code == 2 and "phải lớn hơn 0" in err
+    code, _, err = index(str(SAMPLES), "--data-dir", str(data), "--ray-workers", "2")
+    assert code == 2 and "chỉ dùng cùng --ray" in err
+    assert not data.exists()
+
+
 # -- without Ray ----------------------------------------------------------------
 
 
