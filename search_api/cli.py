@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Sequence, TextIO
 
@@ -132,12 +132,30 @@ def cmd_index(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
     access = _access_arg(args.access, err) if args.access is not None else None
     if access is False:
         return 2
+    if args.ray_workers is not None and not args.ray:
+        print("Lỗi: --ray-workers chỉ dùng cùng --ray", file=err)
+        return 2
     print(f"Lập chỉ mục vào {settings.index_dir}", file=err)
     encoder = embedder(settings, settings.index_threads)
-    indexer = Indexer(settings.index_dir, encoder, token_counter(settings, err), index_settings(settings), _progress(err))
+    options = index_settings(settings)
+    refused: tuple[type[Exception], ...] = (IndexLockedError, ModelMismatchError, EngineError)
+    cluster = None
+    if args.ray:
+        from indexer.ray_embedding import RayError, RayPassageEncoder
+
+        try:
+            cluster = RayPassageEncoder(args.ray, settings, workers=args.ray_workers, local=encoder,
+                                        progress=_progress(err))
+            cluster.connect()  # before anything is read: an unreachable cluster changes nothing
+        except RayError as exc:
+            print(f"Lỗi: {exc}", file=err)
+            return 2
+        encoder, refused = cluster, refused + (RayError,)
+        options = replace(options, flush_chunks=max(options.flush_chunks, cluster.flush_chunks))
+    indexer = Indexer(settings.index_dir, encoder, token_counter(settings, err), options, _progress(err))
     try:
         report = indexer.run(paths, prune=args.prune, rebuild=args.rebuild, access=access)
-    except (IndexLockedError, ModelMismatchError, EngineError) as exc:
+    except refused as exc:
         print(f"Lỗi: {exc}", file=err)
         return 2
     except DiskFullError as exc:
@@ -146,6 +164,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings, out: TextIO, err: Te
             error = {"code": exc.code, "message": str(exc), "detail": exc.detail()}
             out.write(json.dumps({"error": error}, ensure_ascii=False) + "\n")
         return 2
+    finally:
+        if cluster is not None:
+            cluster.close()
     for problem in report.problems:
         render.print_problem(problem, err)
     if args.json:
@@ -549,6 +570,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="lập chỉ mục lại từ đầu")
     p.add_argument("--access", metavar="NHÓM1,NHÓM2|public",
                    help="ai được đọc các văn bản của lượt này: public (mọi người) hoặc các nhóm; bỏ trống: giữ như cũ")
+    p.add_argument("--ray", metavar="auto|ĐỊA_CHỈ",
+                   help="nhúng các đoạn trên một cụm Ray: auto (cụm máy này đã tham gia), HOST:PORT hoặc "
+                        "ray://HOST:PORT; cần pip install 'vanban[ray]' trên mọi máy")
+    p.add_argument("--ray-workers", type=int, metavar="N",
+                   help="số tiến trình nhúng trên cụm Ray (mặc định: một trên mỗi máy)")
     p.add_argument("--json", action="store_true", help="in báo cáo dạng JSON")
     p.set_defaults(func=cmd_index)
 
