@@ -31,6 +31,7 @@ from .model import PASSAGE_PREFIX, QUERY_PREFIX, available_cpus, cpu_flags
 
 Precision = Literal["auto", "float32", "bfloat16"]
 ENGINE = "openvino"
+PAD_MULTIPLE = 16
 _OV_PRECISION = {"float32": "f32", "bfloat16": "bf16"}
 
 
@@ -183,7 +184,12 @@ class OpenVinoPassageEncoder:
 
 
 def _feeds(ids: list[list[int]], rows: list[int], pad_id: int) -> dict[str, np.ndarray]:
-    length = max(len(ids[i]) for i in rows)
+    # Padded to a multiple of PAD_MULTIPLE: OpenVINO keeps compiled kernels per input
+    # shape, and with every length 1..512 a process grew by ~850 MiB over 6,000
+    # Pháp điển passages (1,105 -> 1,948 MiB, still growing); with multiples of 16 it
+    # levelled at 1,452 MiB and ran 10 % faster (fewer kernels compiled).
+    longest = max(len(ids[i]) for i in rows)
+    length = -(-longest // PAD_MULTIPLE) * PAD_MULTIPLE
     input_ids = np.full((len(rows), length), pad_id, dtype=np.int64)
     mask = np.zeros((len(rows), length), dtype=np.int64)
     for r, i in enumerate(rows):
