@@ -27,10 +27,8 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -42,7 +40,7 @@ from corpus.models import ReadProblem  # noqa: E402
 from corpus.pipeline import parse_paths  # noqa: E402
 from corpus.relations import document_references  # noqa: E402
 from indexer.snapshot import SnapshotDir  # noqa: E402
-from search_api.benchmark import index_corpus, rss_mib, run_beir, write_results  # noqa: E402
+from search_api.benchmark import index_corpus, run_beir, run_index, write_results  # noqa: E402
 from search_api.evaluate import load_needle_queries, needle_metrics  # noqa: E402
 from search_api.retrieval import Searcher  # noqa: E402
 from search_api.services import chunk_settings, passage_engine_name, query_encoder, token_counter  # noqa: E402
@@ -53,29 +51,9 @@ DEFAULT = [REPO / "corpus" / "samples", SHARED / "corpus" / "seeds"]
 
 
 def index_subprocess(paths: list[Path], data_dir: Path, engine: str) -> dict:
-    """One ``vanban index`` run; peak RSS sampled from /proc while it runs."""
-    env = dict(os.environ, PYTHONPATH=str(REPO), VANBAN_PASSAGE_ENGINE=engine)
-    cmd = [sys.executable, "-m", "search_api.cli", "index", *map(str, paths), "--data-dir", str(data_dir), "--json"]
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-    peak = [0.0]
-
-    def sample() -> None:
-        while proc.poll() is None:
-            try:
-                peak[0] = max(peak[0], rss_mib(proc.pid))
-            except (OSError, RuntimeError):
-                pass
-            time.sleep(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stdout, stderr = proc.communicate()
-    wall = time.perf_counter() - t
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"indexing with {engine} failed:\n{stderr[-2000:]}")
-    report = json.loads(stdout.strip().splitlines()[-1])
+    run = run_index([*map(str, paths), "--data-dir", str(data_dir)], dict(os.environ, VANBAN_PASSAGE_ENGINE=engine),
+                    what=f"indexing with {engine}")
+    report, wall = run.report, run.wall_seconds
     return {
         "wall_seconds": round(wall, 2),
         "indexer_seconds": round(report["seconds"], 2),
@@ -86,7 +64,7 @@ def index_subprocess(paths: list[Path], data_dir: Path, engine: str) -> dict:
         "passages_per_second_end_to_end": round(report["chunks_indexed"] / wall, 1),
         "passages_per_second_embedding": round(report["chunks_embedded"] / report["embed_seconds"], 1)
         if report["embed_seconds"] else None,
-        "peak_rss_mib": round(peak[0]),
+        "peak_rss_mib": round(run.peak_rss_mib),
     }
 
 

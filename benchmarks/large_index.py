@@ -29,10 +29,7 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -42,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from indexer.snapshot import SnapshotDir  # noqa: E402
-from search_api.benchmark import bench_dir, rss_mib, served, write_results  # noqa: E402
+from search_api.benchmark import bench_dir, rss_mib, run_index, served, write_results  # noqa: E402
 from search_api.evaluate import percentiles  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 
@@ -57,44 +54,14 @@ EXAMPLES = [
 ]
 
 
-def run_index(source: Path, data_dir: Path, sample_s: float = 5.0) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    cmd = [sys.executable, "-m", "search_api.cli", "index", str(source), "--data-dir", str(data_dir), "--json"]
-    samples: list[tuple[float, float]] = []
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out, \
-            tempfile.TemporaryFile(mode="w+", encoding="utf-8") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=REPO, text=True)
-
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.is_set():
-                try:
-                    samples.append((time.perf_counter() - t0, rss_mib(proc.pid)))
-                except (OSError, RuntimeError):
-                    return  # the process has just ended
-                done.wait(sample_s)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        # wait4, not Popen.wait: it gives this child's own peak RSS (getrusage's
-        # RUSAGE_CHILDREN is the largest over every child so far).
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - t0
-        done.set()
-        sampler.join()
-        out.seek(0)
-        err.seek(0)
-        if proc.returncode != 0:
-            raise SystemExit(f"indexing failed ({proc.returncode}):\n{err.read()[-3000:]}")
-        report = json.loads(out.read().strip().splitlines()[-1])
+def index_source(source: Path, data_dir: Path) -> dict:
+    run = run_index([str(source), "--data-dir", str(data_dir)], sample_s=5.0)
+    report = run.report
     # RSS at each tenth of the run: flat means memory does not grow with the corpus.
-    step = max(1, len(samples) // 10)
-    curve = [[round(t), round(r)] for t, r in samples[::step]]
+    step = max(1, len(run.rss_mib_over_time) // 10)
+    curve = [[round(t), round(r)] for t, r in run.rss_mib_over_time[::step]]
     return {
-        "wall_seconds": round(wall, 1),
+        "wall_seconds": round(run.wall_seconds, 1),
         "indexer_seconds": round(report["seconds"], 1),
         "embed_seconds": round(report["embed_seconds"], 1),
         "model_load_seconds": round(report.get("model_load_seconds", 0.0), 1),
@@ -106,7 +73,7 @@ def run_index(source: Path, data_dir: Path, sample_s: float = 5.0) -> dict:
         "passages_reused": report["chunks_reused"],
         "embedded_per_second": round(report["chunks_embedded"] / report["embed_seconds"], 2) if report["embed_seconds"] else None,
         "problems": len(report["problems"]),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024),
+        "peak_rss_mib": round(run.peak_rss_mib),
         "rss_mib_over_time": curve,
     }
 
@@ -195,9 +162,9 @@ def main() -> None:
                         if i >= args.limit:
                             break
                         dst.write(line)
-        result["index"] = run_index(source, data_dir)
+        result["index"] = index_source(source, data_dir)
         print(json.dumps({"index": result["index"]}, ensure_ascii=False))
-        result["reindex_unchanged"] = run_index(source, data_dir)
+        result["reindex_unchanged"] = index_source(source, data_dir)
         print(json.dumps({"reindex_unchanged": result["reindex_unchanged"]}, ensure_ascii=False))
     result["disk"] = disk_usage(data_dir)
     result["serve"] = serve_and_query(data_dir, questions)

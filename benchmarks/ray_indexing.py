@@ -16,7 +16,6 @@ ways give the same passages and vectors. Writes benchmarks/results/ray_indexing.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -32,9 +31,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from indexer.snapshot import SnapshotDir  # noqa: E402
-from indexer.store import ChunkStore  # noqa: E402
-from search_api.benchmark import write_results  # noqa: E402
+from search_api.benchmark import index_rows_and_vectors, run_index, write_results  # noqa: E402
 
 DEFAULT = [REPO / "corpus" / "samples", REPO.parent / "shared" / "corpus" / "seeds"]
 RESULTS = REPO / "benchmarks" / "results" / "ray_indexing.json"
@@ -75,26 +72,9 @@ def stop_cluster(proc: subprocess.Popen) -> None:
 
 
 def index_once(paths: list[Path], data_dir: Path, env: dict, ray: bool) -> tuple[dict, float, str]:
-    cmd = [sys.executable, "-m", "search_api.cli", "index", *map(str, paths), "--data-dir", str(data_dir), "--json"]
-    if ray:
-        cmd += ["--ray", "auto"]
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
-    wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        raise SystemExit(f"indexing {'with --ray' if ray else 'locally'} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1]), wall, proc.stderr
-
-
-def rows_and_vectors(data_dir: Path) -> tuple[list[tuple], np.ndarray]:
-    store = ChunkStore(SnapshotDir(data_dir).require_current().store, readonly=True)
-    try:
-        rows = store.db.execute(
-            "SELECT c.id, d.doc_id, c.text FROM chunks c JOIN documents d ON d.id = c.document ORDER BY c.id"
-        ).fetchall()
-        return rows, store.all_vectors()[1]
-    finally:
-        store.close()
+    args = [*map(str, paths), "--data-dir", str(data_dir), *(["--ray", "auto"] if ray else [])]
+    run = run_index(args, env, what=f"indexing {'with --ray' if ray else 'locally'}")
+    return run.report, run.wall_seconds, run.stderr
 
 
 def main() -> None:
@@ -123,8 +103,8 @@ def main() -> None:
                       f"embedded in {report['embed_seconds']:.1f} s", flush=True)
                 if way == "ray" and round_ == 0:
                     print(log, flush=True)  # what a person running --ray sees
-        local_rows, local_vecs = rows_and_vectors(tmp / "local-0")
-        ray_rows, ray_vecs = rows_and_vectors(tmp / "ray-0")
+        local_rows, local_vecs = index_rows_and_vectors(tmp / "local-0")
+        ray_rows, ray_vecs = index_rows_and_vectors(tmp / "ray-0")
     finally:
         stop_cluster(cluster)
     if ray_rows != local_rows:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -43,6 +47,71 @@ def bench_dir(settings: Settings, name: str) -> Path:
     from search_api.services import passage_engine_name
 
     return settings.home / "bench" / f"{name}-{passage_engine_name(settings)}"
+
+
+@dataclass
+class IndexRun:
+    """One ``vanban index … --json`` subprocess, as the benchmarks measure it."""
+
+    report: dict  # the indexer's JSON report
+    wall_seconds: float  # process start to exit: imports and model loading included
+    peak_rss_mib: float  # this child's own peak (wait4), not the largest child's so far
+    rss_mib_over_time: list[tuple[float, float]]  # (seconds, MiB) every ``sample_s``
+    stderr: str
+
+
+def run_index(args: list[str], env: dict | None = None, sample_s: float = 1.0, what: str = "indexing") -> IndexRun:
+    """``vanban index ARGS --json`` in a subprocess of this checkout; exits with its
+    stderr's end when it fails."""
+    env = dict(os.environ if env is None else env, PYTHONPATH=str(REPO))
+    cmd = [sys.executable, "-m", "search_api.cli", "index", *args, "--json"]
+    samples: list[tuple[float, float]] = []
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out, \
+            tempfile.TemporaryFile(mode="w+", encoding="utf-8") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=REPO, text=True)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                try:
+                    samples.append((time.perf_counter() - t0, rss_mib(proc.pid)))
+                except (OSError, RuntimeError):
+                    return  # the process has just ended
+                done.wait(sample_s)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        # wait4, not Popen.wait: it gives this child's own peak RSS (getrusage's
+        # RUSAGE_CHILDREN is the largest over every child so far).
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        done.set()
+        sampler.join()
+        out.seek(0)
+        err.seek(0)
+        stderr = err.read()
+        if proc.returncode != 0:
+            raise SystemExit(f"{what} failed ({proc.returncode}):\n{stderr[-3000:]}")
+        report = json.loads(out.read().strip().splitlines()[-1])
+    return IndexRun(report, wall, usage.ru_maxrss / 1024, samples, stderr)
+
+
+def index_rows_and_vectors(data_dir: Path):
+    """Every passage of the published index as (id, document, text), in id order, and
+    their vectors in the same order: what two indexing runs must agree on."""
+    from indexer.snapshot import SnapshotDir
+    from indexer.store import ChunkStore
+
+    store = ChunkStore(SnapshotDir(data_dir).require_current().store, readonly=True)
+    try:
+        rows = store.db.execute(
+            "SELECT c.id, d.doc_id, c.text FROM chunks c JOIN documents d ON d.id = c.document ORDER BY c.id"
+        ).fetchall()
+        return rows, store.all_vectors()[1]
+    finally:
+        store.close()
 
 
 def rss_mib(pid: int) -> float:

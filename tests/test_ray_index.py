@@ -26,7 +26,7 @@ from corpus.chunker import ChunkSettings, approx_tokens
 from fakes import HashEncoder
 from indexer.build import Indexer, IndexSettings
 from indexer.snapshot import SnapshotDir
-from indexer.store import ChunkStore
+from search_api.benchmark import index_rows_and_vectors
 from search_api.cli import main
 from search_api.retrieval import Searcher
 
@@ -72,17 +72,6 @@ def local_samples(tmp_path_factory) -> tuple[Path, dict]:
     return data, report
 
 
-def rows_and_vectors(data: Path) -> tuple[list[tuple], np.ndarray]:
-    store = ChunkStore(SnapshotDir(data).require_current().store, readonly=True)
-    try:
-        rows = store.db.execute(
-            "SELECT c.id, d.doc_id, c.text FROM chunks c JOIN documents d ON d.id = c.document ORDER BY c.id"
-        ).fetchall()
-        return rows, store.all_vectors()[1]
-    finally:
-        store.close()
-
-
 def cached_rows(data: Path) -> int:
     path = data / CACHE
     if not path.exists():
@@ -107,8 +96,8 @@ def test_ray_index_gives_the_local_index(cluster, local_samples, tmp_path):
     assert "cụm Ray" in err and "2 máy" in err
     assert report["chunks_embedded"] == local_report["chunks_embedded"] > 0
     assert report["embed_seconds"] > 0
-    local_rows, local_vecs = rows_and_vectors(local)
-    ray_rows, ray_vecs = rows_and_vectors(remote)
+    local_rows, local_vecs = index_rows_and_vectors(local)
+    ray_rows, ray_vecs = index_rows_and_vectors(remote)
     assert ray_rows == local_rows
     assert ray_vecs.shape == local_vecs.shape
     cosine = np.sum(ray_vecs * local_vecs, axis=1) / (
@@ -304,8 +293,8 @@ def test_streaming_encoder_gives_the_same_index_and_caches_each_batch(tmp_path):
     report = Indexer(tmp_path / "stream", streaming, approx_tokens, options).run([SAMPLES])
     assert report.chunks_embedded == plain.chunks_embedded > 8
     assert len(streaming.streamed) > 2 and report.embed_seconds > 0
-    assert rows_and_vectors(tmp_path / "stream")[0] == rows_and_vectors(tmp_path / "plain")[0]
-    assert np.array_equal(rows_and_vectors(tmp_path / "stream")[1], rows_and_vectors(tmp_path / "plain")[1])
+    assert index_rows_and_vectors(tmp_path / "stream")[0] == index_rows_and_vectors(tmp_path / "plain")[0]
+    assert np.array_equal(index_rows_and_vectors(tmp_path / "stream")[1], index_rows_and_vectors(tmp_path / "plain")[1])
     assert cached_rows(tmp_path / "stream") == report.chunks_embedded
 
 
