@@ -15,6 +15,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+import functools
 import threading
 from pathlib import Path
 from typing import Literal, Sequence
@@ -31,15 +32,22 @@ PAD_MULTIPLE = 32
 DType = Literal["auto", "float32", "bfloat16"]
 
 
-def cpu_flags() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
             for line in f:
                 if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
+                    return frozenset(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return set()
+    return frozenset()
+
+
+def cpu_has_bf16() -> bool:
+    """Native bf16 arithmetic (AVX512-BF16 or AMX-BF16): without it bf16 is emulated and
+    slower than float32, whatever the runtime."""
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
 
 
 def cpu_supports_fast_bf16() -> bool:
@@ -49,10 +57,7 @@ def cpu_supports_fast_bf16() -> bool:
     """
     import torch
 
-    flags = cpu_flags()
-    if not ({"avx512_bf16", "amx_bf16"} & flags):
-        return False
-    return bool(torch.backends.mkldnn.is_available())
+    return cpu_has_bf16() and bool(torch.backends.mkldnn.is_available())
 
 
 def resolve_dtype(dtype: str, device: str) -> str:

@@ -27,7 +27,7 @@ from typing import Iterator, Literal, Sequence
 import numpy as np
 
 from .convert import MAX_SEQ_LENGTH, MODEL_NAME, ensure_converted, model_dir, read_marker
-from .model import PASSAGE_PREFIX, QUERY_PREFIX, available_cpus, cpu_flags
+from .model import PASSAGE_PREFIX, QUERY_PREFIX, available_cpus, cpu_has_bf16
 
 Precision = Literal["auto", "float32", "bfloat16"]
 ENGINE = "openvino"
@@ -41,7 +41,7 @@ def resolve_precision(precision: str) -> str:
         raise ValueError(f"precision must be 'auto', 'float32' or 'bfloat16', not {precision!r}")
     if precision != "auto":
         return precision
-    return "bfloat16" if {"avx512_bf16", "amx_bf16"} & cpu_flags() else "float32"
+    return "bfloat16" if cpu_has_bf16() else "float32"
 
 
 def engine_name(precision: str) -> str:
