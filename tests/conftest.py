@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -32,4 +33,14 @@ def shared_path(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():
         pytest.fail(f"{path} is missing: the tests need ../shared beside the checkout")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    """The converted model's folder where vanban keeps it ($VANBAN_HOME/models), so the
+    real-model tests share one conversion and one ONNX export with the product."""
+    home = os.environ.get("VANBAN_HOME")
+    path = (Path(home).expanduser() if home else Path.home() / ".cache" / "vanban") / "models"
+    path.mkdir(parents=True, exist_ok=True)
     return path

@@ -9,7 +9,6 @@ converted folder and tokenizer are links to the real ones.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 import time
@@ -49,14 +48,6 @@ QUERIES = [
 
 def _cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-
-
-@pytest.fixture(scope="session")
-def cache_dir() -> Path:
-    home = os.environ.get("VANBAN_HOME")
-    path = (Path(home).expanduser() if home else Path.home() / ".cache" / "vanban") / "models"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,7 @@ Real model, real OpenVINO. The passages are our own text (a fictional district).
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,14 +24,6 @@ PASSAGES = [
     "ngắn",
     " ".join(["Điều khoản thi hành của quyết định này áp dụng cho các cơ quan, đơn vị trên địa bàn huyện."] * 30),
 ]
-
-
-@pytest.fixture(scope="module")
-def cache_dir() -> Path:
-    home = os.environ.get("VANBAN_HOME")
-    path = (Path(home).expanduser() if home else Path.home() / ".cache" / "vanban") / "models"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @pytest.fixture(scope="module")
