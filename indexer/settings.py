@@ -21,8 +21,8 @@ class VectorSettings:
     hnsw_ef_search: int = 128
 
     def choose(self, n: int) -> str:
-        if self.kind != "auto":
-            return self.kind
+        if self.kind in KINDS[1:]:
+            return self.kind  # anything else is "auto", as before the fp16 kind
         if n >= self.hnsw_threshold:
             return "hnsw"
         return "flat-fp16" if n >= self.fp16_threshold else "flat"
