@@ -47,7 +47,7 @@ class Settings:
     vector_kind: str = VectorSettings.kind  # "auto", "flat", "flat-fp16", "hnsw"
     fp16_threshold: int = VectorSettings.fp16_threshold
     hnsw_threshold: int = VectorSettings.hnsw_threshold
-    # Threads one search scans a large exact vector index with (1: no splitting).
+    # Threads one search scans a large exact vector index with (1: one piece).
     scan_threads: int = 2
     # The API: writes need this token; without one, writes are refused.
     admin_token: str | None = field(default=None, repr=False)
