@@ -1,16 +1,18 @@
 """What ``vanban index --ray`` costs over indexing locally, on one machine.
 
-    .venv/bin/python benchmarks/ray_indexing.py [PATH ...] [--rounds N]
+    .venv/bin/python benchmarks/ray_indexing.py [PATH ...] [--repeats N] [--out FILE]
     (default: corpus/samples and ../shared/corpus/seeds; needs pip install 'vanban[ray]')
 
 Starts a one-machine Ray cluster (``ray start --head --block`` with its own
 temporary folder, all of this machine's CPUs; stopped at the end, by its own
-process only), then, ``--rounds`` times, indexes the same corpus into fresh data
+process only), then, ``--repeats`` times, indexes the same corpus into fresh data
 dirs, each time locally and with ``--ray auto`` (found through RAY_TMPDIR, as
 ``ray start`` leaves it), each in its own ``vanban index`` subprocess. Reports
 the best wall time of each way, passages per second and the overhead ratio (Ray
 wall / local wall; the issue's target is 1.3 or less), and checks that both
-ways give the same passages and vectors. Writes benchmarks/results/ray_indexing.json.
+ways give the same passages and vectors. Also reports the embedding rounds (indexer
+flushes) of a --ray run: its workers start and load the model once, whatever that
+number. Writes benchmarks/results/ray_indexing.json.
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ def stop_cluster(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+def embedding_rounds(log: str) -> int:
+    # The indexer reports its progress once per flush.
+    return log.count("đã lập chỉ mục")
+
+
 def index_once(paths: list[Path], data_dir: Path, env: dict, ray: bool) -> tuple[dict, float, str]:
     args = [*map(str, paths), "--data-dir", str(data_dir), *(["--ray", "auto"] if ray else [])]
     run = run_index(args, env, what=f"indexing {'with --ray' if ray else 'locally'}")
@@ -80,7 +87,7 @@ def index_once(paths: list[Path], data_dir: Path, env: dict, ray: bool) -> tuple
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", type=Path, help="corpus (default: samples and shared seeds)")
-    parser.add_argument("--rounds", type=int, default=2, help="local and --ray runs, alternated; best of each")
+    parser.add_argument("--repeats", type=int, default=2, help="local and --ray runs, alternated; best of each")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     paths = args.paths or DEFAULT
@@ -93,15 +100,18 @@ def main() -> None:
     env.pop("RAY_ADDRESS", None)  # "auto" must find this cluster, through RAY_TMPDIR
     cluster, cluster_seconds = start_cluster(tmp, env, cpus)
     runs: dict[str, list[tuple[dict, float]]] = {"local": [], "ray": []}
+    rounds: list[int] = []
     try:
-        for round_ in range(args.rounds):
+        for repeat in range(args.repeats):
             for way in ("local", "ray"):
-                data = tmp / f"{way}-{round_}"
+                data = tmp / f"{way}-{repeat}"
                 report, wall, log = index_once(paths, data, env, ray=way == "ray")
                 runs[way].append((report, wall))
-                print(f"[{way} {round_ + 1}/{args.rounds}] {wall:.1f} s wall, {report['chunks_embedded']} passages "
+                print(f"[{way} {repeat + 1}/{args.repeats}] {wall:.1f} s wall, {report['chunks_embedded']} passages "
                       f"embedded in {report['embed_seconds']:.1f} s", flush=True)
-                if way == "ray" and round_ == 0:
+                if way == "ray":
+                    rounds.append(embedding_rounds(log))
+                if way == "ray" and repeat == 0:
                     print(log, flush=True)  # what a person running --ray sees
         local_rows, local_vecs = index_rows_and_vectors(tmp / "local-0")
         ray_rows, ray_vecs = index_rows_and_vectors(tmp / "ray-0")
@@ -117,7 +127,8 @@ def main() -> None:
         "corpus": [str(p) for p in paths],
         "documents": best["local"][0]["documents_indexed"],
         "passages": passages,
-        "rounds": args.rounds,
+        "repeats": args.repeats,
+        "ray_embedding_rounds_per_run": max(rounds),
         "cluster": {"nodes": 1, "cpus": cpus, "start_seconds": round(cluster_seconds, 2),
                     "workers": 1, "cpus_per_worker": cpus},
         "local_wall_seconds": round(best["local"][1], 2),

@@ -1,13 +1,18 @@
-"""Passage embedding on a Ray cluster (``vanban index --ray``), through Ray Data.
+"""Passage embedding on a Ray cluster (``vanban index --ray``), through Ray actors.
 
 Only the model calls move to the cluster: the indexer still reads, parses and
 chunks here, and writes each batch of vectors into its embedding cache as soon
 as it comes back, so per-file errors, snapshots and resuming work as without
-Ray. Each worker actor loads the passage model once, from its own node's
+Ray. The worker actors start on the run's first embedding round and live until
+the run ends (``close``), so each loads the passage model once per run, however
+many rounds the indexer flushes; a round that stops midway (an error, Ctrl-C)
+kills them, as does ``close``, and a killed driver takes them with it (Ray ends
+the actors of a driver that is gone). Each loads the model from its own node's
 installation (``pip install 'vanban[ray]'`` on every node), with the settings
 that decide the vectors (engine, dtype) taken from this machine; the batches it
 returns carry its model's key, and one that differs from this machine's stops
-the run before any of its vectors is kept.
+the run before any of its vectors is kept. This machine never loads the model:
+its key is read from the converted model's files.
 
 Ray is an optional extra: it is imported here, inside functions, and nowhere else.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+from collections import deque
 from dataclasses import fields
 from typing import TYPE_CHECKING, Iterator, Sequence
 
@@ -31,10 +37,12 @@ if TYPE_CHECKING:
 MODEL_KEY_FIELDS = ("name", "dim", "source_sha256", "engine")
 # Settings a worker takes from the driver rather than from its own environment.
 SHARED_SETTINGS = ("model_dtype", "passage_engine")
-# Passages gathered before each embedding round on the cluster: every round is a new
-# Ray dataset whose actors start and load the model again (seconds), so rounds are
-# made much larger than the local flush.
+# Passages gathered before each embedding round on the cluster. The workers outlive
+# a round, but each round ends with the cluster idle while the last batches finish
+# and the indexer writes, so rounds are still made much larger than the local flush.
 DEFAULT_RAY_FLUSH = 16384
+# Batches queued on each worker: the next one is there when it finishes one.
+BATCHES_PER_WORKER = 2
 INSTALL_HINT = "pip install 'vanban[ray]'"
 
 
@@ -49,9 +57,8 @@ class RayModelMismatchError(ModelMismatchError):
 def import_ray():
     try:
         import ray
-        import ray.data  # noqa: F401  (the extra installs both; a bare ``ray`` lacks Ray Data)
     except ImportError as exc:
-        raise RayError(f"--ray cần thư viện Ray (Ray Data), chưa được cài: chạy {INSTALL_HINT} ({exc})") from exc
+        raise RayError(f"--ray cần thư viện Ray, chưa được cài: chạy {INSTALL_HINT} ({exc})") from exc
     return ray
 
 
@@ -82,11 +89,9 @@ class PassageWorker:
             load()
         self.key = json.dumps(model_key(self.encoder.model_info(), self.encoder.dim), sort_keys=True)
 
-    def __call__(self, batch: dict) -> dict:
-        rows = np.concatenate([np.asarray(r, dtype=np.int64) for r in batch["rows"]])
-        texts = [str(t) for group in batch["texts"] for t in group]
-        vectors = self.encoder.encode_passages(texts)
-        return {"row": rows, "vector": np.asarray(vectors, dtype=np.float32), "model": np.array([self.key] * len(rows))}
+    def encode(self, rows: list[int], texts: list[str]) -> tuple[list[int], np.ndarray, str]:
+        """(rows, their vectors, this worker's model key) for one model batch."""
+        return rows, np.asarray(self.encoder.encode_passages(texts), dtype=np.float32), self.key
 
 
 class RayPassageEncoder:
@@ -98,6 +103,8 @@ class RayPassageEncoder:
     ``cpus_per_worker``: the CPUs (and torch threads) each reserves (default: what
     a node of the smallest kind can give each of them). Dimension and model info
     are this machine's (``local``, never loaded here): the workers must match them.
+    The workers are started by the first ``encode_stream`` and kept for the next
+    ones until ``close``, which the owner of the encoder calls once its run ends.
     """
 
     def __init__(self, address: str, settings: "Settings", workers: int | None = None,
@@ -119,6 +126,7 @@ class RayPassageEncoder:
         self._progress = progress or (lambda message: None)
         self._ray = None
         self._connected_here = False
+        self._actors: list = []
 
     @property
     def dim(self) -> int:
@@ -141,7 +149,6 @@ class RayPassageEncoder:
             except Exception as exc:  # ConnectionError, a bad address, a version mismatch, …
                 raise RayError(f"Không kết nối được cụm Ray tại {self.address!r}: {exc}") from exc
             self._connected_here = True
-        _quiet_data(ray)
         nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) >= 1]
         if not nodes:
             self.close()
@@ -151,7 +158,7 @@ class RayPassageEncoder:
         if self._cpus is None:
             self._cpus = max(1, min(min(cpus), sum(cpus) // workers))
         fit = sum(c // self._cpus for c in cpus)
-        if workers > fit:  # Ray Data would wait for the missing actors forever
+        if workers > fit:  # the actors that do not fit would wait for CPUs forever
             self.close()
             raise RayError(f"Cụm Ray tại {self.address!r} chỉ chạy được {fit} tiến trình nhúng × {self._cpus} CPU "
                            f"({len(nodes)} máy, {sum(cpus)} CPU), không phải {workers}")
@@ -162,12 +169,37 @@ class RayPassageEncoder:
         return ray
 
     def close(self) -> None:
+        """End the workers, and the connection if this encoder opened it."""
+        self._stop_workers()
         if self._connected_here:
             import ray
 
             ray.shutdown()
             self._connected_here = False
         self._ray = None
+
+    def _start_workers(self, ray) -> list:
+        if not self._actors:
+            worker = ray.remote(PassageWorker).options(
+                num_cpus=self._cpus,
+                scheduling_strategy="SPREAD",  # one per node while nodes are free, as the default count assumes
+            )
+            self._actors = [worker.remote(self._shared, self._cpus) for _ in range(self._workers)]
+        return self._actors
+
+    def _stop_workers(self) -> None:
+        actors, self._actors = self._actors, []
+        if not actors:
+            return
+        import ray
+
+        if not ray.is_initialized():  # the connection is gone, and its actors with it
+            return
+        for actor in actors:
+            try:
+                ray.kill(actor)
+            except Exception:  # already dead, or the cluster gone: nothing left to end
+                pass
 
     # -- encoding --------------------------------------------------------------
 
@@ -182,39 +214,50 @@ class RayPassageEncoder:
         """(rows of ``texts``, their vectors) per model batch, as the workers finish them.
 
         Each model call gets exactly one batch of consecutive rows, as the local loop
-        gives the model, so both compute the same vectors."""
+        gives the model, so both compute the same vectors. A worker that finishes a
+        batch gets the next one waiting, so faster nodes take more of them. A stream
+        left before its end kills the workers, which may still be busy with its
+        batches; the next round starts new ones."""
         if not texts:
             return
         ray = self.connect()
         expected = json.dumps(model_key(self.model_info(), self.dim), sort_keys=True)
-        groups = [list(range(s, min(s + batch_size, len(texts)))) for s in range(0, len(texts), batch_size)]
-        items = [{"rows": rows, "texts": [texts[i] for i in rows]} for rows in groups]
-        workers = min(self._workers, len(items))
+        waiting = deque(list(range(s, min(s + batch_size, len(texts)))) for s in range(0, len(texts), batch_size))
+        running: dict = {}  # result ref -> the worker computing it
+        finished = False
+
+        def send(actor) -> None:
+            rows = waiting.popleft()
+            running[actor.encode.remote(rows, [texts[i] for i in rows])] = actor
+
         try:
-            ds = ray.data.from_items(items, override_num_blocks=len(items))
-            ds = ds.map_batches(
-                PassageWorker,
-                fn_constructor_kwargs={"shared": self._shared, "threads": self._cpus},
-                batch_size=1,  # one item is one model batch
-                batch_format="numpy",
-                compute=ray.data.ActorPoolStrategy(size=workers),  # Ray Data spreads them over the nodes
-                num_cpus=self._cpus,
-            )
-            for out in ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
-                keys = set(out["model"].tolist())
-                if keys != {expected}:
+            for actor in self._start_workers(ray) * BATCHES_PER_WORKER:
+                if waiting:
+                    send(actor)
+            while running:
+                [ref], _ = ray.wait(list(running), num_returns=1)
+                actor = running.pop(ref)
+                rows, vectors, key = ray.get(ref)
+                if key != expected:
                     raise RayModelMismatchError(
                         "Một máy trong cụm Ray dùng mô hình nhúng khác máy này "
-                        f"(máy này: {expected}; máy kia: {', '.join(sorted(keys - {expected}))}); "
+                        f"(máy này: {expected}; máy kia: {key}); "
                         f"cài cùng một phiên bản vanban và mô hình trên mọi máy ({INSTALL_HINT})"
                     )
-                yield out["row"].tolist(), np.asarray(out["vector"], dtype=np.float32)
+                if waiting:
+                    send(actor)
+                # A copy, so that the object store can free the batch now.
+                yield rows, np.array(vectors, dtype=np.float32)
+            finished = True
         except (RayError, ModelMismatchError):
             raise
         except Exception as exc:
             if not isinstance(exc, ray.exceptions.RayError):
                 raise
             raise RayError(f"Cụm Ray không nhúng được các đoạn: {type(exc).__name__}: {exc}") from exc
+        finally:
+            if not finished:
+                self._stop_workers()
 
 
 def check_reachable(address: str, timeout_s: float = 5.0) -> None:
@@ -252,12 +295,3 @@ def dial_address(address: str) -> str | None:
     if target is None:
         raise ValueError(address)
     return target
-
-
-def _quiet_data(ray) -> None:
-    """No progress bars or per-dataset banners among the indexer's own progress lines."""
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    ctx.print_on_execution_start = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
-    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "progress bars disabled"

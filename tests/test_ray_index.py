@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import random
 import shutil
@@ -85,6 +86,23 @@ def cached_rows(data: Path) -> int:
         db.close()
 
 
+def passage_workers() -> list[dict]:
+    """This driver's embedding actors in the cluster's actor table, ended ones too."""
+    import ray
+    from ray._private.state import actors  # debugging API, but the extra pins Ray's version
+
+    job = ray.get_runtime_context().get_job_id()
+    return [a for a in actors().values() if a["JobID"] == job and "PassageWorker" in a["ActorClassName"]]
+
+
+def all_ended(timeout_s: float = 30) -> list[dict]:
+    deadline = time.monotonic() + timeout_s
+    while any(a["State"] != "DEAD" for a in passage_workers()):
+        assert time.monotonic() < deadline, passage_workers()
+        time.sleep(0.2)
+    return passage_workers()
+
+
 # -- the real cluster -----------------------------------------------------------
 
 
@@ -128,8 +146,39 @@ def test_worker_with_another_model_is_refused(cluster):
         with pytest.raises(RayModelMismatchError) as refused:
             list(encoder.encode_stream(["Công tác giải phóng mặt bằng còn chậm."], 32))
         assert "mô hình nhúng khác" in str(refused.value) and "vanban[ray]" in str(refused.value)
+        assert len(all_ended()) == 1  # the round it stopped ended its worker, before the run's end
     finally:
         encoder.close()
+
+
+def test_a_run_of_several_rounds_starts_each_worker_once_and_ends_them(cluster, tmp_path):
+    import ray
+
+    from indexer.ray_embedding import RayPassageEncoder
+    from search_api.services import embedder
+    from search_api.settings import Settings
+
+    # This test's own connection: it outlives the encoder's close, to read the actors' ends.
+    ray.init(address=cluster, logging_level=logging.WARNING)
+    try:
+        settings = Settings.from_env()
+        local = embedder(settings, 1)
+        encoder = RayPassageEncoder(cluster, settings, workers=2, batch_size=8, local=local)
+        messages: list[str] = []
+        options = IndexSettings(flush_chunks=40)
+        try:
+            report = Indexer(tmp_path / "data", encoder, approx_tokens, options, messages.append).run([SAMPLES])
+            started = passage_workers()
+        finally:
+            encoder.close()
+        rounds = [m for m in messages if m.startswith("đã lập chỉ mục")]
+        assert len(rounds) >= 3 and report.chunks_embedded > 40, (rounds, report.chunks_embedded)
+        # One actor, one process, one model load per worker for the whole run.
+        assert len(started) == 2 and len({a["Pid"] for a in started}) == 2, started
+        assert local._model is None  # this machine only read the model's key
+        assert len(all_ended()) == 2
+    finally:
+        ray.shutdown()
 
 
 WORDS = (
