@@ -3,7 +3,7 @@ security headers, the routers and the page. Endpoints live in ``search_api.api.r
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -70,6 +70,27 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class RefuseHugeUploads:
+    """Refuses an upload from its Content-Length, before the body is read and spooled to disk.
+    Plain ASGI: Starlette's ``@app.middleware("http")`` wraps every request in a task and
+    streams, which cost every search ~0.3 ms for a check that only uploads need."""
+
+    def __init__(self, app: ASGIApp, cap_bytes: int, max_upload_mb: int):
+        self.app = app
+        self.cap_bytes = cap_bytes
+        self.max_upload_mb = max_upload_mb
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/api/documents":
+            length = dict(scope["headers"]).get(b"content-length", b"")
+            if length.isdigit() and int(length) > self.cap_bytes:
+                response = errors.error_response(
+                    413, "upload_too_large", f"Dữ liệu tải lên quá lớn (tối đa {self.max_upload_mb} MB mỗi tệp)")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class _App(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's own error middleware, so that a 500 carries the headers too.
@@ -90,17 +111,8 @@ def create_app(settings: Settings, service: IndexService | None = None) -> FastA
     app.state.throttle = throttle_for(settings)
     errors.install(app)
 
-    @app.middleware("http")
-    async def refuse_huge_uploads(request: Request, call_next):
-        # Refuse from Content-Length, before the body is read and spooled to disk.
-        if request.method == "POST" and request.url.path == "/api/documents":
-            length = request.headers.get("content-length")
-            cap = (settings.max_upload_mb * settings.max_upload_files + 1) * 1024 * 1024
-            if length and length.isdigit() and int(length) > cap:
-                return errors.error_response(
-                    413, "upload_too_large", f"Dữ liệu tải lên quá lớn (tối đa {settings.max_upload_mb} MB mỗi tệp)"
-                )
-        return await call_next(request)
+    app.add_middleware(RefuseHugeUploads, cap_bytes=(settings.max_upload_mb * settings.max_upload_files + 1) * 2**20,
+                       max_upload_mb=settings.max_upload_mb)
 
     for concern in (search, documents, directives, admin, session):
         app.include_router(concern.router(settings))

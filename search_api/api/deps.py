@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from search_api.accounts import AuthError, Caller, resolve_caller, token_in_query, token_in_query_error
 from search_api.api.errors import ApiError
@@ -15,16 +16,20 @@ from search_api.retrieval import Searcher
 from search_api.settings import Settings
 
 
-def get_service(request: Request) -> IndexService:
+# The dependencies that only look something up are coroutines: FastAPI runs a plain
+# function in a worker thread, and each such hop cost a search ~0.2 ms.
+async def get_service(request: Request) -> IndexService:
     return request.app.state.service
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_searcher(service: Annotated[IndexService, Depends(get_service)]) -> Searcher:
-    return service.searcher()
+async def get_searcher(service: Annotated[IndexService, Depends(get_service)]) -> Searcher:
+    # Opening a searcher loads its indexes (seconds on a large one): in a worker thread,
+    # not in the event loop; the one already open is taken here.
+    return service.open_searcher() or await run_in_threadpool(service.searcher)
 
 
 Service = Annotated[IndexService, Depends(get_service)]
@@ -35,7 +40,7 @@ CurrentSearcher = Annotated[Searcher, Depends(get_searcher)]
 SESSION_COOKIE = "vanban_session"
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     settings: AppSettings,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -45,6 +50,13 @@ def get_caller(
     session cookie, else an anonymous caller (refused with VANBAN_ANONYMOUS=none). A
     credential that does not hold is an error, never a quiet fall back to anonymous;
     a token in the address is refused (addresses end up in logs)."""
+    if authorization or x_admin_token or request.cookies.get(SESSION_COOKIE):
+        # A credential is checked against the accounts database: in a worker thread.
+        return await run_in_threadpool(_caller, request, settings, authorization, x_admin_token)
+    return _caller(request, settings, None, None)
+
+
+def _caller(request: Request, settings: Settings, authorization: str | None, x_admin_token: str | None) -> Caller:
     state = request.app.state
     try:
         if token_in_query(request.query_params):

@@ -77,6 +77,12 @@ class IndexService:
     def uploads_dir(self) -> Path:
         return self.settings.index_dir / "uploads"
 
+    def open_searcher(self) -> Searcher | None:
+        """The searcher already open, if it still serves the published snapshot; never opens one."""
+        current = self.snapshots.current()
+        searcher = self._searcher
+        return searcher if current is not None and searcher is not None and searcher.snapshot.name == current.name else None
+
     def searcher(self) -> Searcher:
         """The searcher over the published snapshot, reopened when a new one appears."""
         current = self.snapshots.current()

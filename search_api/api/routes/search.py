@@ -23,7 +23,7 @@ def _filters_dependency() -> Callable[..., Filters]:
     """A dependency whose query parameters are the filters of ``search_api.params.FILTERS``:
     a filter added there reaches the API, its validation and its schema."""
 
-    def search_filters(**values: str | None) -> Filters:
+    async def search_filters(**values: str | None) -> Filters:
         return build_filters(values)
 
     parameters = []
