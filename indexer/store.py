@@ -469,11 +469,11 @@ class ChunkStore:
         records = (_chunk_record(row) for row in rows)
         return {rec.chunk_id: rec for rec in records}
 
-    def facet_rows(self, ids: Sequence[int]) -> list[tuple[str | None, str | None, str | None, str | None]]:
-        """(issuer, doc_type, issued_date, kind) of each passage, for facet counts."""
-        sql = (f"SELECT d.issuer, d.doc_type, d.issued_date, {self._kind} FROM chunks c "
+    def facet_rows(self, ids: Sequence[int]) -> dict[int, tuple[str | None, str | None, str | None, str | None]]:
+        """(issuer, doc_type, issued_date, kind) of each passage by its id, for facet counts."""
+        sql = (f"SELECT c.id, d.issuer, d.doc_type, d.issued_date, {self._kind} FROM chunks c "
                "JOIN documents d ON d.id = c.document WHERE c.id IN ({})")
-        return list(select_in(self.db, sql, _rowids(ids)))
+        return {row[0]: row[1:] for row in select_in(self.db, sql, _rowids(ids))}
 
     _TASK_SELECT = """SELECT t.id, d.doc_id, t.chunk, t.section_id, t.heading_path, t.action, t.deadline, t.deadline_end,
         t.deadline_text, t.lead_person, t.char_start, t.char_end, d.number, d.doc_type, d.issuer, d.issued_date,

@@ -100,7 +100,7 @@ class VectorIndex:
 
     def quantized(self, parts: int = 1) -> "QuantizedScan":
         """For searching only: this exact index as an int8 shortlist re-ranked exactly
-        (see ``QuantizedScan``), scanned in ``parts`` pieces side by side. HNSW has no such view."""
+        (see ``QuantizedScan``), in ``parts`` pieces. HNSW has no such view."""
         if self.kind == "hnsw":
             raise ValueError("only exact indexes have a quantized view")
         inner = faiss.downcast_index(self.index.index)
@@ -115,22 +115,23 @@ class QuantizedScan:
     """Exact search over a large index in two steps: an int8 scan for a shortlist of
     ``shortlist_factor`` × k candidates, then their exact scores from the stored
     vectors. A scan of 100,000 vectors is bound by memory; int8 codes are a quarter
-    of float32 and a half of fp16, and FAISS scores int8 codes against an int8 query
-    with integer SIMD: at 103,723 Pháp điển passages one thread scans in 2.0 ms
-    instead of 8.9 (fp16), and over 300 alqac2022 questions the re-ranked 100 are the
-    exact 100 for 299 (recall 0.9998; benchmarks/vector_index.py).
+    of float32 and half of fp16, and FAISS scores int8 codes against an int8 query
+    with integer SIMD. At 103,723 Pháp điển passages, 100 candidates, one thread,
+    caches cold: 5.7 ms instead of 9.5 for the fp16 scan, and the 100 are the exact
+    100 for 300 of 300 alqac2022 questions (benchmarks/vector_index.py --candidates-only).
 
     Each dimension is scaled to fill int8 (-127..127) by its largest magnitude in the
     index; the query is divided by the same scales, so that inner products keep their
-    order, then scaled to fill int8 itself (FAISS rounds it to integers anyway)."""
+    order, then scaled to fill int8 itself (FAISS rounds it to integers anyway).
+
+    The rows are dealt into ``parts`` pieces that can be scanned on different threads
+    (``shortlist``), then merged (``rerank``)."""
 
     shortlist_factor = 2
     # An allowed set this small is scored exactly, without a scan.
     exact_below = 4096
 
     def __init__(self, ids: np.ndarray, rows: np.ndarray, kind: str, parts: int = 1):
-        from concurrent.futures import ThreadPoolExecutor
-
         self.kind = kind
         self.ids = np.asarray(ids, dtype=np.int64)
         self.rows = rows
@@ -149,60 +150,58 @@ class QuantizedScan:
                 chunk = rows[start:min(b, start + 65536)].astype(np.float32) * self._scale
                 piece.add(np.clip(np.rint(chunk), -127, 127))
             self.pieces.append(piece)
-        self._pool = ThreadPoolExecutor(max_workers=len(self.pieces) - 1, thread_name_prefix="vector-scan") \
-            if len(self.pieces) > 1 else None
 
     def search(self, query: np.ndarray, k: int, allowed: Collection[int] | None = None) -> list[tuple[int, float]]:
-        """(chunk id, cosine) best first, restricted to ``allowed`` ids when given."""
-        if self.size == 0 or k <= 0:
-            return []
-        q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
-        positions = None
-        if allowed is not None:
-            positions = self._positions(allowed)
-            if len(positions) <= self.exact_below:
-                return self._rerank(positions, q, k)
-        shortlist = min(self.size, self.shortlist_factor * k)
-        qq = q / self._scale
-        top = float(np.abs(qq).max())
-        qq = np.rint(qq * (127.0 / top) if top else qq).reshape(1, -1)
-        jobs = [(i, a, b) for i, (a, b) in enumerate(zip(self.bounds, self.bounds[1:])) if b > a]
-        if self._pool is not None and len(jobs) > 1:
-            others = [self._pool.submit(self._scan, i, a, b, qq, shortlist, positions) for i, a, b in jobs[1:]]
-            found = [self._scan(*jobs[0], qq, shortlist, positions)] + [f.result() for f in others]
-        else:
-            found = [self._scan(i, a, b, qq, shortlist, positions) for i, a, b in jobs]
-        return self._rerank(np.concatenate(found), q, k)
+        """(chunk id, cosine) best first, restricted to ``allowed`` ids when given. Every piece
+        is scanned on this thread; ``rows_of``, ``shortlist`` and ``rerank`` let a caller scan
+        pieces on threads it already has."""
+        rows = self.rows_of(allowed)
+        return self.rerank(query, k, [self.shortlist(query, k, rows, piece) for piece in range(len(self.pieces))], rows)
 
-    def _scan(self, i: int, a: int, b: int, qq: np.ndarray, shortlist: int, positions: np.ndarray | None) -> np.ndarray:
-        params = None
-        if positions is not None:
-            local = positions[(positions >= a) & (positions < b)] - a
-            if not len(local):
-                return np.empty(0, np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(local.astype(np.int64)))
-            shortlist = min(shortlist, len(local))
-        _, found = self.pieces[i].search(qq, int(min(shortlist, b - a)), params=params)
-        found = found[0]
-        return found[found >= 0].astype(np.int64) + a
-
-    def _positions(self, allowed: Collection[int]) -> np.ndarray:
+    def rows_of(self, allowed: Collection[int] | None) -> np.ndarray | None:
+        """The row positions of the ``allowed`` chunk ids (None: every row), sorted."""
+        if allowed is None:
+            return None
         wanted = np.unique(np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
         at = np.searchsorted(self._sorted_ids, wanted)
         inside = at < self.size
         at = at[inside][self._sorted_ids[at[inside]] == wanted[inside]]
         return np.sort(self._order[at])
 
-    def _rerank(self, positions: np.ndarray, q: np.ndarray, k: int) -> list[tuple[int, float]]:
-        if not len(positions):
+    def shortlist(self, query: np.ndarray, k: int, rows: np.ndarray | None, piece: int) -> np.ndarray:
+        """Row positions of one piece's best int8 scores among ``rows`` (``rows_of``): ``shortlist_factor`` × k."""
+        a, b = self.bounds[piece], self.bounds[piece + 1]
+        want = min(self.shortlist_factor * k, b - a)
+        params = None
+        if rows is not None:
+            if len(rows) <= self.exact_below:
+                return np.empty(0, np.int64)  # rerank scores every one of them
+            local = rows[(rows >= a) & (rows < b)] - a
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(local))
+            want = min(want, len(local))
+        if want <= 0:
+            return np.empty(0, np.int64)
+        qq = np.ascontiguousarray(query, dtype=np.float32).reshape(-1) / self._scale
+        top = float(np.abs(qq).max())
+        qq = np.rint(qq * (127.0 / top) if top else qq).reshape(1, -1)
+        _, found = self.pieces[piece].search(qq, int(want), params=params)
+        found = found[0]
+        return found[found >= 0].astype(np.int64) + a
+
+    def rerank(self, query: np.ndarray, k: int, shortlists: list[np.ndarray], rows: np.ndarray | None = None
+               ) -> list[tuple[int, float]]:
+        """The ``k`` best of the pieces' shortlists by their exact scores: (chunk id, cosine)."""
+        if rows is not None and len(rows) <= self.exact_below:
+            return self._exact(rows, query, k)
+        return self._exact(np.concatenate(shortlists) if shortlists else np.empty(0, np.int64), query, k)
+
+    def _exact(self, positions: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if not len(positions) or k <= 0:
             return []
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
         scores = self.rows[positions].astype(np.float32) @ q
         best = np.argsort(-scores, kind="stable")[:k]
         return [(int(self.ids[positions[j]]), float(scores[j])) for j in best]
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
 
 
 def _search_one(index: faiss.Index, kind: str, size: int, query: np.ndarray, k: int,

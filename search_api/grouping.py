@@ -4,7 +4,7 @@ notice with twenty matching passages does not fill a whole page."""
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from indexer.store import Filters
 from search_api.highlight import highlight_spans
@@ -25,7 +25,8 @@ class DocumentHit:
     status: list[dict] = field(default_factory=list)  # what later indexed documents did to it
 
     def to_json(self) -> dict:
-        return asdict(self)
+        # Shallow, like SearchResult.to_json.
+        return {**vars(self), "citation": {**vars(self.citation)}, "passages": [p.to_json() for p in self.passages]}
 
 
 @dataclass

@@ -13,8 +13,8 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from typing import Collection, Iterable, Protocol, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Collection, Iterable, Protocol, Sequence
 
 import faiss
 import numpy as np
@@ -25,7 +25,7 @@ from indexer.analysis import analysed_part
 from indexer.lexical import LexicalIndex
 from indexer.snapshot import Snapshot
 from indexer.store import ChunkRecord, ChunkStore, Filters
-from indexer.vectors import VectorIndex
+from indexer.vectors import QuantizedScan, VectorIndex
 from indexer.vocabulary import Vocabulary
 from search_api.highlight import highlight_spans
 from search_api.params import Limits, ParamError, check_k, check_query, limits_of, parse_mode
@@ -94,7 +94,10 @@ class SearchResult:
     status: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        """The result as JSON-ready values. Its lists are this result's own, not copies
+        (``dataclasses.asdict`` copies deeply: 0.07 ms a passage, most of a page's
+        serialisation); what is returned is for writing out, not for changing."""
+        return {**vars(self), "citation": {**vars(self.citation)}}
 
 
 @dataclass
@@ -171,8 +174,6 @@ class Searcher:
 
     def close(self) -> None:
         self._dense_pool.shutdown(wait=True)
-        if hasattr(self.vectors, "close"):
-            self.vectors.close()
         self.store.close()
 
     def search(
@@ -221,20 +222,27 @@ class Searcher:
             timings["known"] = _ms(t)
         # A document number means nothing to the embedding model: once documents bear it,
         # the rest of the answer is the passages that write it.
-        dense_side: Future | None = None
+        dense_side: _DenseSide | None = None
         if mode in ("hybrid", "dense") and self.encoder is not None and not known:
             dense_query, dense_weight = self._dense_query(text)
             # The model, FAISS and tantivy all run outside the GIL: the query's vector and
-            # its neighbours are computed while tantivy searches (at 100k passages they
-            # are 8 + 7 ms against 6).
-            dense_side = self._dense_pool.submit(self._dense_search, dense_query, want, allowed)
+            # its neighbours are computed while tantivy searches.
+            dense_side = _DenseSide(self, dense_query, want, allowed)
         elif mode == "dense":
             raise ParamError("no_model", "Không có mô hình nhúng để tìm theo ngữ nghĩa", "mode")
         if mode in ("hybrid", "lexical"):
             t = time.perf_counter()
             lexical = self.lexical.search(text, want, allowed)
             timings["lexical"] = _ms(t)
+        ahead = _ReadAhead()
         if dense_side is not None:
+            if lexical:
+                # The query's vector usually takes longer than tantivy: meanwhile this thread
+                # reads what the lexical side ranks first, which most of a page is made of,
+                # step by step until the dense side has work for it or is done.
+                t = time.perf_counter()
+                ahead = self._read_ahead(lexical, k + offset, text if highlights else None, facets, dense_side.ready)
+                timings["read_ahead"] = _ms(t)
             dense, embed_ms, dense_ms = dense_side.result()
             timings["embed"], timings["dense"] = embed_ms, dense_ms
 
@@ -244,8 +252,11 @@ class Searcher:
         if known:
             fused = [(cid, score) for cid, score, _ in known] + [(c, v) for c, v in fused if c not in matches]
         ranks = ({c: r + 1 for r, (c, _) in enumerate(lexical)}, {c: r + 1 for r, (c, _) in enumerate(dense)})
-        records = self.store.get_chunks([cid for cid, _ in fused[: (k + offset) * 3]])
-        results = self._assemble(fused, records, text if highlights else None, k + offset, ranks, matches)[offset:]
+        wanted = [cid for cid, _ in fused[: (k + offset) * 3]]
+        records = self.store.get_chunks([cid for cid in wanted if cid not in ahead.records])
+        records.update((cid, ahead.records[cid]) for cid in wanted if cid in ahead.records)
+        results = self._assemble(fused, records, text if highlights else None, k + offset, ranks, matches,
+                                 ahead.highlights)[offset:]
         changed = statuses(self.store, {r.doc_id for r in results}, readable)
         for r in results:
             r.status = changed.get(r.doc_id, [])
@@ -260,8 +271,31 @@ class Searcher:
             # The restorer learnt its words from every document: what it writes could
             # show words of documents this reader may not read.
             dense_query=dense_query if dense_query != text and readable is None else None,
-            facets=facet_counts(self.store.facet_rows(self._facet_ids(fused, ranks))) if facets else {},
+            facets=self._facets(self._facet_ids(fused, ranks), ahead.facet_rows) if facets else {},
         )
+
+    def _read_ahead(self, lexical: list[tuple[int, float]], page: int, query: str | None, facets: bool,
+                    stop: Callable[[], bool]) -> "_ReadAhead":
+        """The records of the lexical side's first ``3 × page`` candidates, the highlights of its
+        first ``page``, then the facet rows of its candidates: what fusion will most likely ask
+        for, as far as it gets before ``stop()`` is true."""
+        ahead = _ReadAhead()
+        if stop():
+            return ahead
+        ids = [cid for cid, _ in lexical[: page * 3]]
+        ahead.records = self.store.get_chunks(ids)
+        for cid in ids[:page] if query else ():
+            if stop():
+                return ahead
+            if cid in ahead.records:
+                ahead.highlights[cid] = _highlights(query, ahead.records[cid].text)
+        if facets and not stop():
+            ahead.facet_rows = self.store.facet_rows([cid for cid, _ in lexical[: self.settings.candidates]])
+        return ahead
+
+    def _facets(self, ids: list[int], known_rows: dict[int, tuple]) -> dict[str, list[dict]]:
+        rows = self.store.facet_rows([cid for cid in ids if cid not in known_rows])
+        return facet_counts(rows[cid] if cid in rows else known_rows[cid] for cid in ids if cid in rows or cid in known_rows)
 
     def _facet_ids(self, fused: list[tuple[int, float]], ranks: tuple[dict[int, int], dict[int, int]]) -> list[int]:
         """The candidates facets count: those within the first ``candidates`` of a side (or
@@ -301,13 +335,6 @@ class Searcher:
                 taken.add(cid)
                 found.append((cid, CITING_SCORE, f"cites:{ref['relation']}"))
         return [hit for hit in found if allowed is None or hit[0] in allowed]
-
-    def _dense_search(self, text: str, want: int, allowed: Collection[int] | None) -> tuple[list[tuple[int, float]], float, float]:
-        t = time.perf_counter()
-        qv = self._embed(text)
-        embed_ms = _ms(t)
-        t = time.perf_counter()
-        return self.vectors.search(qv, want, allowed), embed_ms, _ms(t)
 
     def _embed(self, text: str) -> np.ndarray:
         """The query's vector; the same query comes back often (paging, filters,
@@ -359,6 +386,7 @@ class Searcher:
         k: int,
         ranks: tuple[dict[int, int], dict[int, int]],
         matches: dict[int, str] | None = None,
+        highlighted: dict[int, list[list[int]]] | None = None,
     ) -> list[SearchResult]:
         lex_ranks, dense_ranks = ranks
         out: list[SearchResult] = []
@@ -383,7 +411,8 @@ class Searcher:
                     score=round(float(score), 6),
                     text=rec.text,
                     citation=citation_of(rec),
-                    highlights=[[a, b] for a, b in highlight_spans(query, rec.text)] if query else [],
+                    highlights=(highlighted[cid] if highlighted and cid in highlighted else _highlights(query, rec.text))
+                    if query else [],
                     kind=rec.kind,
                     ranks={"lexical": lex_ranks.get(cid), "dense": dense_ranks.get(cid)},
                     match=(matches or {}).get(cid),
@@ -392,6 +421,65 @@ class Searcher:
             if len(out) >= k:
                 break
         return out
+
+
+class _DenseSide:
+    """The dense side of one search: the query's vector and its nearest passages, on a
+    worker thread while the request's own thread runs tantivy. On an int8 index in
+    pieces (``QuantizedScan``) the worker scans the first piece and the request's thread,
+    once the vector is there, the others: no third thread to wake (on two cores a
+    woken scan thread started its piece ~1.4 ms late)."""
+
+    def __init__(self, searcher: "Searcher", text: str, want: int, allowed: Collection[int] | None):
+        self.vectors = searcher.vectors
+        self.want = want
+        self.allowed = allowed
+        self.split = isinstance(self.vectors, QuantizedScan) and len(self.vectors.pieces) > 1
+        self.rows = self.vectors.rows_of(allowed) if isinstance(self.vectors, QuantizedScan) else None
+        self.vector: Future = Future()
+        self._work = searcher._dense_pool.submit(self._run, searcher, text)
+
+    def _run(self, searcher: "Searcher", text: str) -> tuple[list[tuple[int, float]] | np.ndarray, float, float]:
+        t = time.perf_counter()
+        try:
+            qv = searcher._embed(text)
+        except BaseException as exc:
+            self.vector.set_exception(exc)
+            raise
+        self.vector.set_result(qv)
+        embed_ms = _ms(t)
+        t = time.perf_counter()
+        if self.split:
+            return self.vectors.shortlist(qv, self.want, self.rows, 0), embed_ms, _ms(t)  # type: ignore[union-attr]
+        return self.vectors.search(qv, self.want, self.allowed), embed_ms, _ms(t)
+
+    def ready(self) -> bool:
+        """Whether the request's thread has dense work to do now, or the dense side is done."""
+        return self.vector.done() if self.split else self._work.done()
+
+    def result(self) -> tuple[list[tuple[int, float]], float, float]:
+        """(passages, ms to embed the query, ms to find its neighbours)."""
+        if not self.split:
+            return self._work.result()  # type: ignore[return-value]
+        qv = self.vector.result()
+        t = time.perf_counter()
+        vectors: QuantizedScan = self.vectors  # type: ignore[assignment]
+        mine = [vectors.shortlist(qv, self.want, self.rows, piece) for piece in range(1, len(vectors.pieces))]
+        first, embed_ms, _ = self._work.result()
+        return vectors.rerank(qv, self.want, [first, *mine], self.rows), embed_ms, _ms(t)
+
+
+@dataclass
+class _ReadAhead:
+    """What a search read while its dense side ran (``Searcher._read_ahead``), by passage id."""
+
+    records: dict[int, ChunkRecord] = field(default_factory=dict)
+    highlights: dict[int, list[list[int]]] = field(default_factory=dict)
+    facet_rows: dict[int, tuple] = field(default_factory=dict)
+
+
+def _highlights(query: str, text: str) -> list[list[int]]:
+    return [[a, b] for a, b in highlight_spans(query, text)]
 
 
 def _ms(t0: float) -> float:

@@ -460,4 +460,3 @@ def test_quantized_scan_gives_the_whole_index_answer():
                     assert same(scan.search(q, 25, allowed), whole.search(q, 25, allowed), 20)
                     assert scan.search(q, 5, set()) == [] and scan.search(q, 5, {99999}) == []
                     scan.exact_below = 4096
-                scan.close()

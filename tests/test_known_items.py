@@ -134,6 +134,11 @@ def test_results_by_document(searcher):
     assert not set(ids) & {d.doc_id for d in page2.documents}
     top = search_documents(searcher, "163/TB-UBND", k=3).documents[0]
     assert (top.doc_id, top.match) == ("000_032d8215efb2c131.txt", "number")
+    # The shallow JSON of a document and of a passage holds what a deep copy would.
+    from dataclasses import asdict
+
+    assert [d.to_json() for d in found.documents] == [asdict(d) for d in found.documents]
+    assert [r.to_json() for r in flat[:20]] == [asdict(r) for r in flat[:20]]
 
 
 def test_lookup_by_number_or_title_words(searcher):
