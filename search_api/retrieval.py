@@ -252,9 +252,8 @@ class Searcher:
         if known:
             fused = [(cid, score) for cid, score, _ in known] + [(c, v) for c, v in fused if c not in matches]
         ranks = ({c: r + 1 for r, (c, _) in enumerate(lexical)}, {c: r + 1 for r, (c, _) in enumerate(dense)})
-        wanted = [cid for cid, _ in fused[: (k + offset) * 3]]
-        records = self.store.get_chunks([cid for cid in wanted if cid not in ahead.records])
-        records.update((cid, ahead.records[cid]) for cid in wanted if cid in ahead.records)
+        # Up to three times the page, for the duplicates and overlaps _assemble leaves out.
+        records = _PageRecords(self.store, [cid for cid, _ in fused[: (k + offset) * 3]], ahead.records, k + offset + 10)
         results = self._assemble(fused, records, text if highlights else None, k + offset, ranks, matches,
                                  ahead.highlights)[offset:]
         changed = statuses(self.store, {r.doc_id for r in results}, readable)
@@ -276,14 +275,17 @@ class Searcher:
 
     def _read_ahead(self, lexical: list[tuple[int, float]], page: int, query: str | None, facets: bool,
                     stop: Callable[[], bool]) -> "_ReadAhead":
-        """The records of the lexical side's first ``3 × page`` candidates, the highlights of its
+        """The records of the lexical side's first ``page + 10`` candidates, the highlights of its
         first ``page``, then the facet rows of its candidates: what fusion will most likely ask
         for, as far as it gets before ``stop()`` is true."""
         ahead = _ReadAhead()
         if stop():
             return ahead
-        ids = [cid for cid, _ in lexical[: page * 3]]
-        ahead.records = self.store.get_chunks(ids)
+        ids = [cid for cid, _ in lexical[: page + 10]]
+        for start in range(0, len(ids), 32):
+            ahead.records.update(self.store.get_chunks(ids[start:start + 32]))
+            if stop():
+                return ahead
         for cid in ids[:page] if query else ():
             if stop():
                 return ahead
@@ -381,7 +383,7 @@ class Searcher:
     def _assemble(
         self,
         fused: list[tuple[int, float]],
-        records: dict[int, ChunkRecord],
+        records: "_PageRecords | dict[int, ChunkRecord]",
         query: str | None,
         k: int,
         ranks: tuple[dict[int, int], dict[int, int]],
@@ -467,6 +469,31 @@ class _DenseSide:
         mine = [vectors.shortlist(qv, self.want, self.rows, piece) for piece in range(1, len(vectors.pieces))]
         first, embed_ms, _ = self._work.result()
         return vectors.rerank(qv, self.want, [first, *mine], self.rows), embed_ms, _ms(t)
+
+
+class _PageRecords:
+    """The records of a page's candidates (``ids``, in fused order), read from the store a
+    slice at a time as ``_assemble`` walks down the list: duplicates and overlaps are rare, so
+    reading the whole window at once read about three times what a page used (600 records
+    for a page of documents, which searches 200 passages). Ids outside the window have none."""
+
+    def __init__(self, store: ChunkStore, ids: list[int], known: dict[int, ChunkRecord], step: int):
+        self.store = store
+        self.ids = ids
+        self.step = max(1, step)
+        self._at = {cid: i for i, cid in enumerate(ids)}
+        self._records = {cid: known[cid] for cid in ids if cid in known}
+        self._read_to = 0
+
+    def get(self, cid: int) -> ChunkRecord | None:
+        i = self._at.get(cid)
+        if i is None:
+            return None
+        if i >= self._read_to and cid not in self._records:
+            end = max(i + 1, self._read_to + self.step)
+            self._records.update(self.store.get_chunks([c for c in self.ids[self._read_to:end] if c not in self._records]))
+            self._read_to = end
+        return self._records.get(cid)
 
 
 @dataclass
