@@ -17,6 +17,7 @@ from typing import Mapping
 
 from corpus.chunker import ChunkSettings
 from corpus.readers import ReadSettings
+from indexer.settings import KINDS as VECTOR_KINDS
 from indexer.settings import VectorSettings
 
 
@@ -97,10 +98,18 @@ class Settings:
             if f.name == "home" or not env.get(key):
                 continue
             values[f.name] = _convert(key, env[key], f.type)
+            allowed = CHOICES.get(f.name)
+            if allowed and values[f.name] not in allowed:
+                # Refused here, not where the value is used: an unknown vector kind used to
+                # surface only once every passage had been embedded.
+                raise ValueError(f"{key}={env[key]!r} không hợp lệ; chọn một trong: {', '.join(allowed)}")
         settings = cls(**values)  # type: ignore[arg-type]
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given) if given else settings
 
+
+# Settings whose value is one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {"vector_kind": VECTOR_KINDS}
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")

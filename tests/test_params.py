@@ -97,6 +97,10 @@ def test_every_setting_comes_from_the_environment(tmp_path):
     for bad in ("abc", "0", "-3"):
         with pytest.raises(ValueError, match="VANBAN_MAX_RESULTS"):
             Settings.from_env({**env, "VANBAN_MAX_RESULTS": bad})
+    # A word from a fixed list: refused at start-up, not after the work it would spoil.
+    assert Settings.from_env({**env, "VANBAN_VECTOR_KIND": "flat-fp16"}).vector_kind == "flat-fp16"
+    with pytest.raises(ValueError, match="VANBAN_VECTOR_KIND='ivf'.*auto, flat, flat-fp16, hnsw"):
+        Settings.from_env({**env, "VANBAN_VECTOR_KIND": "ivf"})
 
 
 def test_settings_reach_the_code_they_configure(tmp_path):
