@@ -15,7 +15,8 @@ articles); default data dir: $VANBAN_HOME/bench/phapdien.
    vocabulary) and of the embedding cache beside it.
 4. ``vanban serve`` over the index: RSS after start-up, then alqac2022's
    questions sent one at a time to GET /api/search (k=10): latency
-   percentiles and RSS afterwards; the top hit of a few typed queries, to see
+   percentiles (passages, then the same questions grouped by document as the
+   search page asks) and RSS afterwards; the top hit of a few typed queries, to see
    that the answers are about the question.
 
 ``--skip-index`` measures an index that is already there (steps 3-4).
@@ -107,6 +108,13 @@ def serve_and_query(data_dir: Path, queries: list[str]) -> dict:
                 r = c.get(f"{base}/api/search", params={"q": q, "k": 10})
                 times.append((time.perf_counter() - t) * 1000)
                 errors += r.status_code != 200
+            # The same questions as the search page asks them: results grouped by document.
+            by_document: list[float] = []
+            for q in queries:
+                t = time.perf_counter()
+                r = c.get(f"{base}/api/search", params={"q": q, "k": 10, "group": "document"})
+                by_document.append((time.perf_counter() - t) * 1000)
+                errors += r.status_code != 200
             examples = []
             for q in EXAMPLES:
                 hits = c.get(f"{base}/api/search", params={"q": q, "k": 3}).json()["results"]
@@ -124,6 +132,7 @@ def serve_and_query(data_dir: Path, queries: list[str]) -> dict:
             "queries": len(times),
             "errors": errors,
             "latency_ms": percentiles(times),
+            "latency_ms_by_document": percentiles(by_document),
             "vectors": stats.get("vectors"),
             "examples": examples,
         }
