@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass, field
 
 from indexer.store import Filters
-from search_api.highlight import highlight_spans
 from search_api.params import ParamError, check_k
 from search_api.retrieval import Citation, Searcher, SearchResult
 
@@ -40,20 +39,6 @@ class DocumentResponse:
     facets: dict[str, list[dict]] = field(default_factory=dict)
 
 
-def group_by_document(results: list[SearchResult], per_document: int = PER_DOCUMENT) -> list[DocumentHit]:
-    """Passages in rank order -> documents in the order of their best passage."""
-    hits: dict[str, DocumentHit] = {}
-    for r in results:
-        hit = hits.get(r.doc_id)
-        if hit is None:
-            hits[r.doc_id] = DocumentHit(r.doc_id, r.score, r.citation, [r], match=r.match, status=r.status)
-        elif len(hit.passages) < per_document:
-            hit.passages.append(r)
-        else:
-            hit.more += 1
-    return list(hits.values())
-
-
 def search_documents(
     searcher: Searcher,
     query: str,
@@ -66,20 +51,29 @@ def search_documents(
     groups: frozenset[str] | None = None,
 ) -> DocumentResponse:
     """The ``k`` best documents after ``offset``, each with its best passages, from
-    the first ``max_results`` passages of the search."""
+    the first ``max_results`` passages of the search. Those passages are ranked
+    without reading their whole records; only the ones shown are cited."""
     limit = searcher.settings.limits.max_results
     check_k(k, limit)
     if offset < 0 or offset + k > limit:
         raise ParamError("bad_page", f"Chỉ xem được {limit} kết quả đầu tiên", "page")
-    response = searcher.search(query, k=limit, filters=filters, mode=mode, highlights=False, facets=facets, groups=groups)
+    ranking = searcher.rank(query, limit, filters=filters, mode=mode, highlights=False, facets=facets, groups=groups,
+                            detail=False)
     t = time.perf_counter()
-    groups = group_by_document(response.results, per_document)
-    page = groups[offset:offset + k]
-    for hit in page:  # highlights only for what is shown
-        for r in hit.passages:
-            r.highlights = [[a, b] for a, b in highlight_spans(response.query, r.text)]
-    timings = dict(response.timings_ms)
+    by_document: dict[str, list[tuple[int, float]]] = {}  # in the order of each document's best passage
+    for cid, score in ranking.passages:
+        by_document.setdefault(ranking.doc_ids[cid], []).append((cid, score))
+    page = list(by_document.items())[offset:offset + k]
+    cited = {r.chunk_id: r for r in searcher.cite(ranking, [p for _, ps in page for p in ps[:per_document]])}
+    documents = []
+    for doc_id, passages in page:
+        shown = [cited[cid] for cid, _ in passages[:per_document] if cid in cited]
+        if shown:
+            best = shown[0]
+            documents.append(DocumentHit(doc_id, best.score, best.citation, shown, more=len(passages) - len(shown),
+                                         match=best.match, status=best.status))
+    timings = dict(ranking.timings_ms)
     timings["group"] = round((time.perf_counter() - t) * 1000, 2)
-    timings["total"] = round(timings["total"] + timings["group"], 2)
-    return DocumentResponse(response.query, response.mode, page, len(groups), timings, response.dense_query,
-                            response.facets)
+    timings["total"] = round((time.perf_counter() - ranking.started) * 1000, 2)
+    return DocumentResponse(ranking.query, ranking.mode, documents, len(by_document), timings, ranking.dense_query,
+                            ranking.facets)

@@ -111,6 +111,28 @@ class SearchResponse:
     facets: dict[str, list[dict]] = field(default_factory=dict)
 
 
+@dataclass
+class Ranking:
+    """A search ranked and not yet cited (``Searcher.rank``, then ``Searcher.cite``)."""
+
+    query: str
+    mode: str
+    passages: list[tuple[int, float]]  # (chunk id, fused score), best first, duplicates and overlaps left out
+    doc_ids: dict[int, str]  # each passage's document
+    total: int  # fused candidates that passed the filters
+    timings_ms: dict[str, float]
+    dense_query: str | None
+    facets: dict[str, list[dict]]
+    started: float  # perf_counter at the start, for the whole search's time
+    # For citing: records already read whole, highlights computed ahead, each side's
+    # ranks, known-item matches, and the documents the reader may read.
+    records: dict[int, ChunkRecord] = field(default_factory=dict, repr=False)
+    highlights: dict[int, list[list[int]]] = field(default_factory=dict, repr=False)
+    ranks: tuple[dict[int, int], dict[int, int]] = field(default_factory=lambda: ({}, {}), repr=False)
+    matches: dict[int, str] = field(default_factory=dict, repr=False)
+    readable: frozenset[str] | None = field(default=None, repr=False)
+
+
 def facet_counts(rows: Iterable[tuple[str | None, ...]]) -> dict[str, list[dict]]:
     """Passages per issuer, document type, year of issue and passage kind, most
     frequent first, from (issuer, doc_type, issued_date, kind) rows."""
@@ -193,11 +215,36 @@ class Searcher:
         ``groups``: the reader's groups; only passages of public documents and of
         documents shared with one of them are searched -- before ranking, on both
         sides, so that a reader gets a full page of what they may read. None: all."""
+        check_k(k, self.settings.limits.max_results)
+        if offset < 0 or offset + k > self.settings.limits.max_results:
+            raise ParamError("bad_page", f"Chỉ xem được {self.settings.limits.max_results} kết quả đầu tiên", "page")
+        ranking = self.rank(query, k + offset, filters, mode, highlights, facets, groups)
+        t = time.perf_counter()
+        results = self.cite(ranking, ranking.passages[offset:], highlights)
+        timings = ranking.timings_ms
+        timings["fuse"] = round(timings["fuse"] + _ms(t), 2)
+        timings["total"] = _ms(ranking.started)
+        return SearchResponse(query=ranking.query, mode=ranking.mode, results=results, total=ranking.total,
+                              timings_ms=timings, dense_query=ranking.dense_query, facets=ranking.facets)
+
+    def rank(
+        self,
+        query: str,
+        depth: int,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        highlights: bool = True,
+        facets: bool = False,
+        groups: frozenset[str] | None = None,
+        detail: bool = True,
+    ) -> "Ranking":
+        """The first ``depth`` passages of a search, without duplicates and overlaps, not
+        yet cited (``cite``). ``detail``: read whole records while ranking, for callers that
+        cite every passage; otherwise only what tells passages apart (``search_documents``
+        ranks 200 passages and cites the few it shows)."""
         s = self.settings
         parse_mode(mode)
-        check_k(k, s.limits.max_results)
-        if offset < 0 or offset + k > s.limits.max_results:
-            raise ParamError("bad_page", f"Chỉ xem được {s.limits.max_results} kết quả đầu tiên", "page")
+        check_k(depth, s.limits.max_results)
         text = check_query(query, s.limits)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -210,7 +257,7 @@ class Searcher:
             allowed = chunks if allowed is None else allowed & chunks
         timings["filter"] = _ms(t0)
 
-        want = max(s.candidates, k + offset)
+        want = max(s.candidates, depth)
         lexical: list[tuple[int, float]] = []
         dense: list[tuple[int, float]] = []
         dense_query = None
@@ -234,6 +281,7 @@ class Searcher:
             t = time.perf_counter()
             lexical = self.lexical.search(text, want, allowed)
             timings["lexical"] = _ms(t)
+        fetch = self.store.get_chunks if detail else self.store.passage_keys
         ahead = _ReadAhead()
         if dense_side is not None:
             if lexical:
@@ -241,7 +289,8 @@ class Searcher:
                 # reads what the lexical side ranks first, which most of a page is made of,
                 # step by step until the dense side has work for it or is done.
                 t = time.perf_counter()
-                ahead = self._read_ahead(lexical, k + offset, text if highlights else None, facets, dense_side.ready)
+                ahead = self._read_ahead(lexical, depth, text if highlights and detail else None, facets,
+                                         dense_side.ready, fetch)
                 timings["read_ahead"] = _ms(t)
             dense, embed_ms, dense_ms = dense_side.result()
             timings["embed"], timings["dense"] = embed_ms, dense_ms
@@ -252,29 +301,60 @@ class Searcher:
         if known:
             fused = [(cid, score) for cid, score, _ in known] + [(c, v) for c, v in fused if c not in matches]
         ranks = ({c: r + 1 for r, (c, _) in enumerate(lexical)}, {c: r + 1 for r, (c, _) in enumerate(dense)})
-        # Up to three times the page, for the duplicates and overlaps _assemble leaves out.
-        records = _PageRecords(self.store, [cid for cid, _ in fused[: (k + offset) * 3]], ahead.records, k + offset + 10)
-        results = self._assemble(fused, records, text if highlights else None, k + offset, ranks, matches,
-                                 ahead.highlights)[offset:]
-        changed = statuses(self.store, {r.doc_id for r in results}, readable)
-        for r in results:
-            r.status = changed.get(r.doc_id, [])
+        # Up to three times the page, for the duplicates and overlaps _pick leaves out.
+        records = _PageRecords(fetch, [cid for cid, _ in fused[: depth * 3]], ahead.records, depth + 10)
+        passages, doc_ids = self._pick(fused, records, depth)
         timings["fuse"] = _ms(t)
-        timings["total"] = _ms(t0)
-        return SearchResponse(
+        return Ranking(
             query=text,
             mode=mode,
-            results=results,
+            passages=passages,
+            doc_ids=doc_ids,
             total=len(fused),
             timings_ms=timings,
             # The restorer learnt its words from every document: what it writes could
             # show words of documents this reader may not read.
             dense_query=dense_query if dense_query != text and readable is None else None,
             facets=self._facets(self._facet_ids(fused, ranks), ahead.facet_rows) if facets else {},
+            started=t0,
+            records=records.known() if detail else {},
+            highlights=ahead.highlights,
+            ranks=ranks,
+            matches=matches,
+            readable=readable,
         )
 
+    def cite(self, ranking: "Ranking", passages: list[tuple[int, float]], highlights: bool = True) -> list[SearchResult]:
+        """Ranked passages as results: text, citation, highlights, what later documents did
+        to theirs. ``passages``: (chunk id, score) from ``ranking.passages``."""
+        records = {cid: ranking.records[cid] for cid, _ in passages if cid in ranking.records}
+        records.update(self.store.get_chunks([cid for cid, _ in passages if cid not in records]))
+        query = ranking.query if highlights else None
+        lex_ranks, dense_ranks = ranking.ranks
+        results = []
+        for cid, score in passages:
+            rec = records.get(cid)
+            if rec is None:
+                continue
+            marks = ranking.highlights[cid] if cid in ranking.highlights else _highlights(query, rec.text) if query else []
+            results.append(SearchResult(
+                doc_id=rec.doc_id,
+                chunk_id=cid,
+                score=round(float(score), 6),
+                text=rec.text,
+                citation=citation_of(rec),
+                highlights=marks if query else [],
+                kind=rec.kind,
+                ranks={"lexical": lex_ranks.get(cid), "dense": dense_ranks.get(cid)},
+                match=ranking.matches.get(cid),
+            ))
+        changed = statuses(self.store, {r.doc_id for r in results}, ranking.readable)
+        for r in results:
+            r.status = changed.get(r.doc_id, [])
+        return results
+
     def _read_ahead(self, lexical: list[tuple[int, float]], page: int, query: str | None, facets: bool,
-                    stop: Callable[[], bool]) -> "_ReadAhead":
+                    stop: Callable[[], bool], fetch: Callable[[list[int]], dict]) -> "_ReadAhead":
         """The records of the lexical side's first ``page + 10`` candidates, the highlights of its
         first ``page``, then the facet rows of its candidates: what fusion will most likely ask
         for, as far as it gets before ``stop()`` is true."""
@@ -283,7 +363,7 @@ class Searcher:
             return ahead
         ids = [cid for cid, _ in lexical[: page + 10]]
         for start in range(0, len(ids), 32):
-            ahead.records.update(self.store.get_chunks(ids[start:start + 32]))
+            ahead.records.update(fetch(ids[start:start + 32]))
             if stop():
                 return ahead
         for cid in ids[:page] if query else ():
@@ -380,21 +460,16 @@ class Searcher:
             scores[cid] = scores.get(cid, 0.0) + dense_weight / (s.rrf_k + rank + 1)
         return sorted(scores.items(), key=lambda kv: -kv[1])
 
-    def _assemble(
-        self,
-        fused: list[tuple[int, float]],
-        records: "_PageRecords | dict[int, ChunkRecord]",
-        query: str | None,
-        k: int,
-        ranks: tuple[dict[int, int], dict[int, int]],
-        matches: dict[int, str] | None = None,
-        highlighted: dict[int, list[list[int]]] | None = None,
-    ) -> list[SearchResult]:
-        lex_ranks, dense_ranks = ranks
-        out: list[SearchResult] = []
+    def _pick(self, fused: list[tuple[int, float]], records: "_PageRecords", limit: int
+              ) -> tuple[list[tuple[int, float]], dict[int, str]]:
+        """The first ``limit`` of ``fused`` that add something, and their documents."""
+        picked: list[tuple[int, float]] = []
+        doc_ids: dict[int, str] = {}
         seen_text: set[str] = set()
         taken: dict[str, list[tuple[int, int]]] = {}
         for cid, score in fused:
+            if len(picked) >= limit:
+                break
             rec = records.get(cid)
             if rec is None:
                 continue
@@ -406,23 +481,9 @@ class Searcher:
                 continue
             seen_text.add(key)
             spans.append(rec.char_span)
-            out.append(
-                SearchResult(
-                    doc_id=rec.doc_id,
-                    chunk_id=cid,
-                    score=round(float(score), 6),
-                    text=rec.text,
-                    citation=citation_of(rec),
-                    highlights=(highlighted[cid] if highlighted and cid in highlighted else _highlights(query, rec.text))
-                    if query else [],
-                    kind=rec.kind,
-                    ranks={"lexical": lex_ranks.get(cid), "dense": dense_ranks.get(cid)},
-                    match=(matches or {}).get(cid),
-                )
-            )
-            if len(out) >= k:
-                break
-        return out
+            picked.append((cid, score))
+            doc_ids[cid] = rec.doc_id
+        return picked, doc_ids
 
 
 class _DenseSide:
@@ -472,28 +533,32 @@ class _DenseSide:
 
 
 class _PageRecords:
-    """The records of a page's candidates (``ids``, in fused order), read from the store a
-    slice at a time as ``_assemble`` walks down the list: duplicates and overlaps are rare, so
+    """The records of a page's candidates (``ids``, in fused order), read with ``fetch`` a
+    slice at a time as ``_pick`` walks down the list: duplicates and overlaps are rare, so
     reading the whole window at once read about three times what a page used (600 records
-    for a page of documents, which searches 200 passages). Ids outside the window have none."""
+    for a page of documents, which ranks 200 passages). Ids outside the window have none."""
 
-    def __init__(self, store: ChunkStore, ids: list[int], known: dict[int, ChunkRecord], step: int):
-        self.store = store
+    def __init__(self, fetch: Callable[[list[int]], dict], ids: list[int], known: dict, step: int):
+        self.fetch = fetch
         self.ids = ids
         self.step = max(1, step)
         self._at = {cid: i for i, cid in enumerate(ids)}
         self._records = {cid: known[cid] for cid in ids if cid in known}
         self._read_to = 0
 
-    def get(self, cid: int) -> ChunkRecord | None:
+    def get(self, cid: int):
         i = self._at.get(cid)
         if i is None:
             return None
         if i >= self._read_to and cid not in self._records:
             end = max(i + 1, self._read_to + self.step)
-            self._records.update(self.store.get_chunks([c for c in self.ids[self._read_to:end] if c not in self._records]))
+            self._records.update(self.fetch([c for c in self.ids[self._read_to:end] if c not in self._records]))
             self._read_to = end
         return self._records.get(cid)
+
+    def known(self) -> dict:
+        """Every record read so far, by passage id."""
+        return self._records
 
 
 @dataclass

@@ -472,9 +472,11 @@ def test_page_records_are_read_a_slice_at_a_time_within_the_window():
             calls.append(list(ids))
             return {i: f"record {i}" for i in ids if i != 5}  # 5: gone from the store
 
-    records = _PageRecords(Store(), [1, 2, 3, 4, 5, 6, 7], {3: "read ahead 3", 99: "read ahead 99"}, step=3)
+    records = _PageRecords(Store().get_chunks, [1, 2, 3, 4, 5, 6, 7], {3: "read ahead 3", 99: "read ahead 99"}, step=3)
     assert records.get(1) == "record 1" and calls == [[1, 2]]  # 3 was read ahead
     assert records.get(2) == "record 2" and records.get(3) == "read ahead 3" and calls == [[1, 2]]
     assert records.get(4) == "record 4" and calls == [[1, 2], [4, 5, 6]]
     assert records.get(5) is None and records.get(99) is None  # gone; outside the window
     assert records.get(7) == "record 7" and calls[-1] == [7] and len(calls) == 3
+    assert records.known() == {1: "record 1", 2: "record 2", 3: "read ahead 3", 4: "record 4", 6: "record 6",
+                               7: "record 7"}
