@@ -21,7 +21,6 @@ import importlib.util
 import json
 import os
 import platform
-import socket
 import sys
 import threading
 import time
@@ -36,16 +35,11 @@ sys.path.insert(0, str(REPO))
 from search_api.api.app import create_app  # noqa: E402
 from search_api.benchmark import bench_dir, write_results  # noqa: E402
 from search_api.evaluate import percentiles  # noqa: E402
+from search_api.local_server import free_port  # noqa: E402
 from search_api.retrieval import Searcher  # noqa: E402
 from search_api.settings import Settings  # noqa: E402
 
 SHARED = REPO.parent / "shared"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:

@@ -21,7 +21,6 @@ import argparse
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,15 +33,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from search_api.benchmark import index_rows_and_vectors, run_index, write_results  # noqa: E402
+from search_api.local_server import free_port  # noqa: E402
 
 DEFAULT = [REPO / "corpus" / "samples", REPO.parent / "shared" / "corpus" / "seeds"]
 RESULTS = REPO / "benchmarks" / "results" / "ray_indexing.json"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_cluster(tmp: Path, env: dict, cpus: int) -> tuple[subprocess.Popen, float]:

@@ -12,7 +12,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from indexer.build import Indexer, IndexSettings
 from indexer.snapshot import SnapshotDir
 from search_api.benchmark import index_rows_and_vectors
 from search_api.cli import main
+from search_api.local_server import free_port
 from search_api.retrieval import Searcher
 
 # Both nodes on this machine, at its own address (Ray dials that even for 127.0.0.1).
@@ -252,12 +252,6 @@ def test_killed_ray_driver_leaves_previous_index_and_resumes_from_cache(cluster,
     assert report["chunks_embedded"] == total - killed_rows
     assert cached_rows(data) == cached_before + total
     assert not list(snaps.snapshots.glob("*.tmp"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_unreachable_cluster_is_refused_before_anything_changes(local_samples, tmp_path):
