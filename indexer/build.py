@@ -59,6 +59,15 @@ class ModelMismatchError(RuntimeError):
 LEGACY_ENGINE = "torch"
 
 
+def model_key(encoder) -> dict:
+    """What must be the same for an encoder's vectors to belong in an index: the model, its
+    dimension, its source weights, and the engine and precision that run it. Recorded in
+    the index and the embedding cache; a Ray worker's batches carry their worker's."""
+    info = encoder.model_info()
+    return {"name": info.get("name"), "dim": int(encoder.dim), "source_sha256": info.get("source_sha256"),
+            "engine": info.get("engine")}
+
+
 def _same_engine(stored: str | None, current: str | None) -> bool:
     if stored == LEGACY_ENGINE:
         return current is None or current.startswith("torch-")
@@ -570,9 +579,7 @@ class Indexer:
         return json.dumps({"version": PIPELINE_VERSION, "chunking": asdict(self.settings.chunking)}, sort_keys=True)
 
     def _model_key(self) -> dict:
-        info = self.encoder.model_info()
-        return {"name": info.get("name"), "dim": self.encoder.dim, "source_sha256": info.get("source_sha256"),
-                "engine": info.get("engine")}
+        return model_key(self.encoder)
 
     def _check_model(self, store: ChunkStore) -> None:
         stored = store.get_meta("model")

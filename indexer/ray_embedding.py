@@ -28,13 +28,11 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
-from indexer.build import DEFAULT_MODEL_BATCH, ModelMismatchError
+from indexer.build import DEFAULT_MODEL_BATCH, ModelMismatchError, model_key
 
 if TYPE_CHECKING:
     from search_api.settings import Settings
 
-# What must be the same on every worker as here for its vectors to belong in this index.
-MODEL_KEY_FIELDS = ("name", "dim", "source_sha256", "engine")
 # Settings a worker takes from the driver rather than from its own environment.
 SHARED_SETTINGS = ("model_dtype", "passage_engine")
 # Passages gathered before each embedding round on the cluster. The workers outlive
@@ -62,12 +60,6 @@ def import_ray():
     return ray
 
 
-def model_key(info: dict, dim: int) -> dict:
-    key = {name: info.get(name) for name in MODEL_KEY_FIELDS}
-    key["dim"] = int(dim)
-    return key
-
-
 def shared_settings(settings: "Settings") -> dict:
     return {name: getattr(settings, name) for name in SHARED_SETTINGS if getattr(settings, name, None) is not None}
 
@@ -87,7 +79,7 @@ class PassageWorker:
         load = getattr(self.encoder, "load", None)
         if load is not None:
             load()
-        self.key = json.dumps(model_key(self.encoder.model_info(), self.encoder.dim), sort_keys=True)
+        self.key = json.dumps(model_key(self.encoder), sort_keys=True)
 
     def encode(self, rows: list[int], texts: list[str]) -> tuple[list[int], np.ndarray, str]:
         """(rows, their vectors, this worker's model key) for one model batch."""
@@ -221,7 +213,7 @@ class RayPassageEncoder:
         if not texts:
             return
         ray = self.connect()
-        expected = json.dumps(model_key(self.model_info(), self.dim), sort_keys=True)
+        expected = json.dumps(model_key(self), sort_keys=True)
         waiting = deque(list(range(s, min(s + batch_size, len(texts)))) for s in range(0, len(texts), batch_size))
         running: dict = {}  # result ref -> the worker computing it
         finished = False
