@@ -359,11 +359,12 @@ class Indexer:
                 if store.set_access(docs, access.groups):
                     report.changed = True
 
-            if vectors is not None and vectors.kind != self.settings.vectors.choose(store.counts()["chunks"]):
+            # Counted once: bringing the other indexes in line (_finish) adds or removes no passage.
+            report.totals = store.counts()
+            if vectors is not None and vectors.kind != self.settings.vectors.choose(report.totals["chunks"]):
                 report.changed = True  # another kind of vector index is wanted (settings, or a new release)
             if report.changed or vectors is None:
                 self._finish(snap, store, lexical, vectors, added_ids, added_vecs, removed_ids)
-            report.totals = store.counts()
         finally:
             cache, self._cache = self._cache, None
             _close_all(lexical, store, cache)
