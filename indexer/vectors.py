@@ -96,7 +96,23 @@ class VectorIndex:
 
     def search(self, query: np.ndarray, k: int, allowed: Collection[int] | None = None) -> list[tuple[int, float]]:
         """(chunk id, cosine) best first, restricted to ``allowed`` ids when given."""
-        return _search_one(self.index, self.kind, self.size, query, k, allowed)
+        if self.size == 0 or k <= 0:
+            return []
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        k = min(k, self.size)
+        params = None
+        if allowed is not None:
+            if not allowed:
+                return []
+            selector = faiss.IDSelectorBatch(np.asarray(list(allowed), dtype=np.int64))
+            params = (
+                faiss.SearchParametersHNSW(sel=selector, efSearch=max(k, 128))
+                if self.kind == "hnsw"
+                else faiss.SearchParameters(sel=selector)
+            )
+            k = min(k, len(allowed))
+        scores, ids = self.index.search(q, k, params=params) if params is not None else self.index.search(q, k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
 
     def quantized(self, parts: int = 1) -> "QuantizedScan":
         """For searching only: this exact index as an int8 shortlist re-ranked exactly
@@ -202,24 +218,3 @@ class QuantizedScan:
         scores = self.rows[positions].astype(np.float32) @ q
         best = np.argsort(-scores, kind="stable")[:k]
         return [(int(self.ids[positions[j]]), float(scores[j])) for j in best]
-
-
-def _search_one(index: faiss.Index, kind: str, size: int, query: np.ndarray, k: int,
-                allowed: Collection[int] | None) -> list[tuple[int, float]]:
-    if size == 0 or k <= 0:
-        return []
-    q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
-    k = min(k, size)
-    params = None
-    if allowed is not None:
-        if not allowed:
-            return []
-        selector = faiss.IDSelectorBatch(np.asarray(list(allowed), dtype=np.int64))
-        params = (
-            faiss.SearchParametersHNSW(sel=selector, efSearch=max(k, 128))
-            if kind == "hnsw"
-            else faiss.SearchParameters(sel=selector)
-        )
-        k = min(k, len(allowed))
-    scores, ids = index.search(q, k, params=params) if params is not None else index.search(q, k)
-    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
