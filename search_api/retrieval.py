@@ -336,14 +336,14 @@ class Searcher:
             rec = records.get(cid)
             if rec is None:
                 continue
-            marks = ranking.highlights[cid] if cid in ranking.highlights else _highlights(query, rec.text) if query else []
             results.append(SearchResult(
                 doc_id=rec.doc_id,
                 chunk_id=cid,
                 score=round(float(score), 6),
                 text=rec.text,
                 citation=citation_of(rec),
-                highlights=marks if query else [],
+                highlights=(ranking.highlights[cid] if cid in ranking.highlights else _highlights(query, rec.text))
+                if query else [],
                 kind=rec.kind,
                 ranks={"lexical": lex_ranks.get(cid), "dense": dense_ranks.get(cid)},
                 match=ranking.matches.get(cid),
@@ -376,8 +376,8 @@ class Searcher:
         return ahead
 
     def _facets(self, ids: list[int], known_rows: dict[int, tuple]) -> dict[str, list[dict]]:
-        rows = self.store.facet_rows([cid for cid in ids if cid not in known_rows])
-        return facet_counts(rows[cid] if cid in rows else known_rows[cid] for cid in ids if cid in rows or cid in known_rows)
+        rows = {**known_rows, **self.store.facet_rows([cid for cid in ids if cid not in known_rows])}
+        return facet_counts(rows[cid] for cid in ids if cid in rows)
 
     def _facet_ids(self, fused: list[tuple[int, float]], ranks: tuple[dict[int, int], dict[int, int]]) -> list[int]:
         """The candidates facets count: those within the first ``candidates`` of a side (or
@@ -498,7 +498,7 @@ class _DenseSide:
         self.want = want
         self.allowed = allowed
         self.split = isinstance(self.vectors, QuantizedScan) and len(self.vectors.pieces) > 1
-        self.rows = self.vectors.rows_of(allowed) if isinstance(self.vectors, QuantizedScan) else None
+        self.rows = self.vectors.rows_of(allowed) if self.split else None  # type: ignore[union-attr]
         self.vector: Future = Future()
         self._work = searcher._dense_pool.submit(self._run, searcher, text)
 
