@@ -26,7 +26,7 @@ from typing import BinaryIO, Callable, Iterator
 from corpus.readers import SUPPORTED_SUFFIXES, format_of
 from indexer.build import ModelMismatchError
 from indexer.errors import disk_full
-from indexer.snapshot import IndexLockedError, SnapshotDir
+from indexer.snapshot import IndexLockedError, Snapshot, SnapshotDir
 from search_api.api.errors import ApiError
 from search_api.batching import BatchingQueryEncoder
 from search_api.retrieval import Searcher
@@ -79,7 +79,9 @@ class IndexService:
 
     def open_searcher(self) -> Searcher | None:
         """The searcher already open, if it still serves the published snapshot; never opens one."""
-        current = self.snapshots.current()
+        return self._serving(self.snapshots.current())
+
+    def _serving(self, current: Snapshot | None) -> Searcher | None:
         searcher = self._searcher
         return searcher if current is not None and searcher is not None and searcher.snapshot.name == current.name else None
 
@@ -89,7 +91,7 @@ class IndexService:
         if current is None:
             raise ApiError(503, "no_index", "Chưa có chỉ mục: hãy lập chỉ mục hoặc tải văn bản lên")
         with self._swap:
-            if self._searcher is None or self._searcher.snapshot.name != current.name:
+            if self._serving(current) is None:
                 old = self._searcher
                 self._searcher = Searcher(current, self.query_encoder, self.retrieval)
                 if old is not None:
