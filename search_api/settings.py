@@ -35,9 +35,10 @@ class Settings:
     chunk_max_tokens: int = ChunkSettings.max_tokens
     chunk_min_tokens: int = ChunkSettings.min_tokens
     model_dtype: str = "auto"  # "auto" (bf16 where the CPU has it), "float32", "bfloat16"
-    # Passages: "openvino" (about 1.3x torch's passages/s on the same cores, see README)
-    # or "torch" (sentence-transformers). An index records the engine (and precision)
-    # that made its vectors and refuses another one, as it refuses another model.
+    # Passages: "openvino" (2.05x torch's end-to-end passages/s in benchmarks/indexing.py,
+    # 1.5x where embedding is nearly all the work; see README) or "torch" (sentence-transformers).
+    # An index records the engine (and precision) that made its vectors and refuses another
+    # one, as it refuses another model.
     passage_engine: str = "openvino"
     # Indexing threads; None = all CPUs. A server sharing the machine is steadier on 1.
     index_threads: int | None = None
