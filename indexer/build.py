@@ -163,8 +163,13 @@ def passage_context(parsed: ParsedDocument) -> str | None:
 
 
 def lexical_context(parsed: ParsedDocument, chunk: Chunk) -> str:
-    meta = parsed.metadata
-    parts = [parsed.raw.title or "", meta.subject or "", " ".join(chunk.heading_path)]
+    return context_text(parsed.raw.title, parsed.metadata.subject, chunk.heading_path)
+
+
+def context_text(title: str | None, subject: str | None, heading_path: Sequence[str]) -> str:
+    """What the lexical index matches beside a passage, with a lower weight: its
+    document's title and subject and its heading path."""
+    parts = [title or "", subject or "", " ".join(heading_path)]
     return " \n".join(p for p in parts if p)
 
 

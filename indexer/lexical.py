@@ -121,6 +121,18 @@ DEFAULT_WEIGHTS = Weights(
 _analyze_context = lru_cache(maxsize=4096)(analyze_passage)
 
 
+# One indexing thread with a heap for ~185,000 passages: tantivy writes a segment per
+# thread and per full heap, and a search pays per segment for every term of the query
+# (~190 term clauses for a 25-syllable question). Tantivy's default, a thread per core
+# sharing the heap, left 4 segments at 103,723 Pháp điển passages on 2 cores (and would
+# leave more on a larger one: up to 8 threads); one segment searches 300 alqac2022 questions in
+# 3.9 ms instead of 5.0 (p50; p95 9.0 instead of 11.6) with the same candidates, and
+# writing it took 50.6 s instead of 49.0, analysis included (benchmarks/lexical_segments.py).
+# The heap is a limit, not an allocation: memory grows only as passages are added.
+WRITER_THREADS = 1
+WRITER_HEAP_BYTES = 512_000_000
+
+
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_unsigned_field(F_ID, stored=True, indexed=True, fast=True)
@@ -139,10 +151,13 @@ class LexicalIndex:
     changes. Searching is thread-safe; writing is for one thread at a time.
     """
 
-    def __init__(self, path: Path, weights: Weights = DEFAULT_WEIGHTS, writer_heap_bytes: int = 256_000_000):
+    def __init__(self, path: Path, weights: Weights = DEFAULT_WEIGHTS, writer_heap_bytes: int = WRITER_HEAP_BYTES,
+                 writer_threads: int = WRITER_THREADS):
         self.path = Path(path)
         self.weights = weights
-        self._heap = max(int(writer_heap_bytes), 15_000_000)
+        self._threads = max(1, int(writer_threads))
+        # tantivy refuses less than 15 MB a thread
+        self._heap = max(int(writer_heap_bytes), 15_000_000 * self._threads)
         self._schema = _schema()
         self.path.mkdir(parents=True, exist_ok=True)
         exists = tantivy.Index.exists(str(self.path))
@@ -184,7 +199,7 @@ class LexicalIndex:
     def _get_writer(self) -> tantivy.IndexWriter:
         if self._writer is None:
             try:
-                self._writer = self._index.writer(heap_size=self._heap)
+                self._writer = self._index.writer(heap_size=self._heap, num_threads=self._threads)
             except ValueError as exc:
                 raise RuntimeError(f"Chỉ mục từ khóa trong {self.path} đang được một tiến trình khác ghi") from exc
         return self._writer
@@ -253,6 +268,11 @@ class LexicalIndex:
     def num_docs(self) -> int:
         """Committed passages."""
         return self._index.searcher().num_docs
+
+    @property
+    def num_segments(self) -> int:
+        """Committed segments: a search visits each one for every term of the query."""
+        return self._index.searcher().num_segments
 
     def search(
         self, query: str, k: int = 100, allowed: Collection[int] | None = None

@@ -230,6 +230,27 @@ def test_uncommitted_changes_are_dropped_on_close(tmp_path: Path):
     assert LexicalIndex(tmp_path / "idx").num_docs == 2
 
 
+def test_one_run_writes_one_segment(tmp_path: Path):
+    """A search pays for every segment, term by term: a run's passages go into one
+    segment however many cores there are (tantivy's default writer splits them
+    across a thread per core), and the result does not depend on how they were split."""
+    docs = [LexicalDoc(100 + i, f"doc-{i % 37}", f"{p.text} Mục {i}.", p.context)
+            for i, p in enumerate(PASSAGES * 60)]
+    ix = LexicalIndex(tmp_path / "one")
+    ix.add(docs)
+    ix.commit()
+    ix.close()
+    assert ix.num_segments == 1
+    split = LexicalIndex(tmp_path / "split", writer_threads=4)
+    for start in range(0, len(docs), 150):  # four commits: four segments at least
+        split.add(docs[start:start + 150])
+        split.commit()
+    split.close()
+    assert split.num_segments >= 4
+    for query in ("GPMB", "bão số 3", "giai phong mat bang", "thiên tai"):
+        assert ix.search(query, len(docs)) == split.search(query, len(docs))
+
+
 def test_reopen_and_version_marker(tmp_path: Path):
     path = tmp_path / "idx"
     with LexicalIndex(path) as ix:
