@@ -483,11 +483,12 @@ class ChunkStore:
                "JOIN documents d ON d.id = c.document WHERE c.id IN ({})")
         return {row[0]: PassageKey(row[1], (row[2], row[3]), row[4]) for row in select_in(self.db, sql, _rowids(ids))}
 
-    def facet_rows(self, ids: Sequence[int]) -> dict[int, tuple[str | None, str | None, str | None, str | None]]:
-        """(issuer, doc_type, issued_date, kind) of each passage by its id, for facet counts."""
-        sql = (f"SELECT c.id, d.issuer, d.doc_type, d.issued_date, {self._kind} FROM chunks c "
-               "JOIN documents d ON d.id = c.document WHERE c.id IN ({})")
-        return {row[0]: row[1:] for row in select_in(self.db, sql, _rowids(ids))}
+    def iter_facet_rows(self) -> Iterator[tuple[int, tuple[str | None, str | None, str | None, str | None]]]:
+        """(passage id, (issuer, doc_type, year of issue, kind)) of every passage, for facet counts."""
+        sql = (f"SELECT c.id, d.issuer, d.doc_type, substr(d.issued_date, 1, 4), {self._kind} FROM chunks c "
+               "JOIN documents d ON d.id = c.document")
+        for row in self.db.execute(sql):
+            yield row[0], row[1:]
 
     _TASK_SELECT = """SELECT t.id, d.doc_id, t.chunk, t.section_id, t.heading_path, t.action, t.deadline, t.deadline_end,
         t.deadline_text, t.lead_person, t.char_start, t.char_end, d.number, d.doc_type, d.issuer, d.issued_date,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Collection, Iterable, Protocol, Sequence
+from typing import Callable, Collection, Protocol, Sequence
 
 import faiss
 import numpy as np
@@ -27,6 +27,7 @@ from indexer.snapshot import Snapshot
 from indexer.store import ChunkRecord, ChunkStore, Filters
 from indexer.vectors import QuantizedScan, VectorIndex
 from indexer.vocabulary import Vocabulary
+from search_api.facets import FacetTable
 from search_api.highlight import highlight_spans
 from search_api.params import Limits, ParamError, check_k, check_query, limits_of, parse_mode
 from search_api.relations import statuses
@@ -133,24 +134,6 @@ class Ranking:
     readable: frozenset[str] | None = field(default=None, repr=False)
 
 
-def facet_counts(rows: Iterable[tuple[str | None, ...]]) -> dict[str, list[dict]]:
-    """Passages per issuer, document type, year of issue and passage kind, most
-    frequent first, from (issuer, doc_type, issued_date, kind) rows."""
-    counters: dict[str, Counter[str]] = {"issuer": Counter(), "doc_type": Counter(), "year": Counter(), "kind": Counter()}
-    for issuer, doc_type, issued, kind in rows:
-        if kind:
-            counters["kind"][kind] += 1
-        if issuer:
-            counters["issuer"][issuer] += 1
-        if doc_type:
-            counters["doc_type"][doc_type] += 1
-        if issued:
-            counters["year"][issued[:4]] += 1
-    out = {name: [{"value": v, "count": n} for v, n in c.most_common()] for name, c in counters.items()}
-    out["year"].sort(key=lambda f: f["value"], reverse=True)
-    return out
-
-
 def citation_of(rec: ChunkRecord) -> Citation:
     scanned = [rec.ocr_pages[p] for p in range(rec.pages[0], rec.pages[1] + 1) if p in rec.ocr_pages] if rec.pages else []
     return Citation(
@@ -185,6 +168,7 @@ class Searcher:
         # few thousand vectors.
         faiss.omp_set_num_threads(1)
         self.lexical = LexicalIndex(snapshot.lexical)
+        self.facets = FacetTable.load(self.store)
         self.encoder = encoder
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         # The dense side of searches, beside their lexical side (see ``search``); a few
@@ -289,7 +273,7 @@ class Searcher:
                 # reads what the lexical side ranks first, which most of a page is made of,
                 # step by step until the dense side has work for it or is done.
                 t = time.perf_counter()
-                ahead = self._read_ahead(lexical, depth, text if highlights and detail else None, facets,
+                ahead = self._read_ahead(lexical, depth, text if highlights and detail else None,
                                          dense_side.ready, fetch)
                 timings["read_ahead"] = _ms(t)
             dense, embed_ms, dense_ms = dense_side.result()
@@ -315,7 +299,7 @@ class Searcher:
             # The restorer learnt its words from every document: what it writes could
             # show words of documents this reader may not read.
             dense_query=dense_query if dense_query != text and readable is None else None,
-            facets=self._facets(self._facet_ids(fused, ranks), ahead.facet_rows) if facets else {},
+            facets=self.facets.counts(self._facet_ids(fused, ranks)) if facets else {},
             started=t0,
             records=records.known() if detail else {},
             highlights=ahead.highlights,
@@ -353,11 +337,11 @@ class Searcher:
             r.status = changed.get(r.doc_id, [])
         return results
 
-    def _read_ahead(self, lexical: list[tuple[int, float]], page: int, query: str | None, facets: bool,
+    def _read_ahead(self, lexical: list[tuple[int, float]], page: int, query: str | None,
                     stop: Callable[[], bool], fetch: Callable[[list[int]], dict]) -> "_ReadAhead":
-        """The records of the lexical side's first ``page + 10`` candidates, the highlights of its
-        first ``page``, then the facet rows of its candidates: what fusion will most likely ask
-        for, as far as it gets before ``stop()`` is true."""
+        """The records of the lexical side's first ``page + 10`` candidates, then the highlights
+        of its first ``page``: what fusion will most likely ask for, as far as it gets before
+        ``stop()`` is true."""
         ahead = _ReadAhead()
         if stop():
             return ahead
@@ -371,13 +355,7 @@ class Searcher:
                 return ahead
             if cid in ahead.records:
                 ahead.highlights[cid] = _highlights(query, ahead.records[cid].text)
-        if facets and not stop():
-            ahead.facet_rows = self.store.facet_rows([cid for cid, _ in lexical[: self.settings.candidates]])
         return ahead
-
-    def _facets(self, ids: list[int], known_rows: dict[int, tuple]) -> dict[str, list[dict]]:
-        rows = {**known_rows, **self.store.facet_rows([cid for cid in ids if cid not in known_rows])}
-        return facet_counts(rows[cid] for cid in ids if cid in rows)
 
     def _facet_ids(self, fused: list[tuple[int, float]], ranks: tuple[dict[int, int], dict[int, int]]) -> list[int]:
         """The candidates facets count: those within the first ``candidates`` of a side (or
@@ -567,7 +545,6 @@ class _ReadAhead:
 
     records: dict[int, ChunkRecord] = field(default_factory=dict)
     highlights: dict[int, list[list[int]]] = field(default_factory=dict)
-    facet_rows: dict[int, tuple] = field(default_factory=dict)
 
 
 def _highlights(query: str, text: str) -> list[list[int]]:

@@ -100,7 +100,6 @@ def test_the_store_answers_nothing_for_ids_it_cannot_hold(settings):
             assert store.vector(big) is None
             assert store.get_chunks([big]) == {}
             assert store.vectors_of([big]) == {}
-            assert store.facet_rows([big]) == {}
             assert store.tasks(chunk_ids=[big]) == []
         # an id it holds is still found beside them
         assert set(store.get_chunks([2**64, known])) == {known}
