@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from indexer.store import Filters
-from search_api.params import ParamError, check_k
+from search_api.params import check_k, check_page
 from search_api.retrieval import Citation, Searcher, SearchResult
 
 PER_DOCUMENT = 3  # passages shown with each document
@@ -55,8 +55,7 @@ def search_documents(
     without reading their whole records; only the ones shown are cited."""
     limit = searcher.settings.limits.max_results
     check_k(k, limit)
-    if offset < 0 or offset + k > limit:
-        raise ParamError("bad_page", f"Chỉ xem được {limit} kết quả đầu tiên", "page")
+    check_page(k, offset, limit)
     ranking = searcher.rank(query, limit, filters=filters, mode=mode, highlights=False, facets=facets, groups=groups,
                             detail=False)
     t = time.perf_counter()

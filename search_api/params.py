@@ -181,11 +181,16 @@ def check_k(k: int, largest: int) -> int:
     return k
 
 
+def check_page(k: int, offset: int, largest: int) -> None:
+    """``k`` results after the first ``offset``: refused past the first ``largest``."""
+    if offset < 0 or offset + k > largest:
+        raise ParamError("bad_page", f"Chỉ xem được {largest} kết quả đầu tiên", "page")
+
+
 def page_offset(page: int, k: int, limits: Limits) -> int:
     """The offset of page ``page`` (1-based) of ``k`` results; refused past ``max_results``."""
     if page < 1:
         raise ParamError("invalid_parameter", "Số trang phải từ 1 trở lên", "page")
     offset = (page - 1) * k
-    if offset + k > limits.max_results:
-        raise ParamError("bad_page", f"Chỉ xem được {limits.max_results} kết quả đầu tiên", "page")
+    check_page(k, offset, limits.max_results)
     return offset

@@ -29,7 +29,7 @@ from indexer.vectors import QuantizedScan, VectorIndex
 from indexer.vocabulary import Vocabulary
 from search_api.facets import FacetTable
 from search_api.highlight import highlight_spans
-from search_api.params import Limits, ParamError, check_k, check_query, limits_of, parse_mode
+from search_api.params import Limits, ParamError, check_k, check_page, check_query, limits_of, parse_mode
 from search_api.relations import statuses
 from search_api.settings import Settings
 
@@ -200,8 +200,7 @@ class Searcher:
         documents shared with one of them are searched -- before ranking, on both
         sides, so that a reader gets a full page of what they may read. None: all."""
         check_k(k, self.settings.limits.max_results)
-        if offset < 0 or offset + k > self.settings.limits.max_results:
-            raise ParamError("bad_page", f"Chỉ xem được {self.settings.limits.max_results} kết quả đầu tiên", "page")
+        check_page(k, offset, self.settings.limits.max_results)
         ranking = self.rank(query, k + offset, filters, mode, highlights, facets, groups)
         t = time.perf_counter()
         results = self.cite(ranking, ranking.passages[offset:], highlights)
