@@ -130,9 +130,9 @@ class VectorIndex:
 class QuantizedScan:
     """Exact search over a large index in two steps: an int8 scan for a shortlist of
     ``shortlist_factor`` × k candidates, then their exact scores from the stored
-    vectors. A scan of 100,000 vectors is bound by memory; int8 codes are a quarter
-    of float32 and half of fp16, and FAISS scores int8 codes against an int8 query
-    with integer SIMD. At 103,723 Pháp điển passages, 100 candidates, one thread,
+    vectors. A scan of 100,000 vectors whose codes other work has pushed out of the CPU
+    caches is bound by memory, and int8 codes are a quarter of float32 and half of fp16
+    to read (FAISS decodes them to floats with SIMD). At 103,723 Pháp điển passages, 100 candidates, one thread,
     caches cold: 5.7 ms instead of 9.5 for the fp16 scan, and the 100 are the exact
     100 for 300 of 300 alqac2022 questions (benchmarks/vector_index.py --candidates-only).
 
